@@ -1,0 +1,210 @@
+"""Ingest: read -> extract -> annotate -> store -> link -> tell, batch by batch.
+
+Per-article work (extract, annotate) is pure, so it runs in a process pool (the local engine)
+or as Ray Data ``map_batches`` (the Ray engine). Each batch is written in one transaction: an
+interrupted ingest leaves every finished batch stored and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from .errors import StorylineError
+from .extract import content_hash, extract
+from .read import Failure, FieldMap, RawDoc, iter_docs
+from .records import Annotations, Article
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 64
+POOL_THRESHOLD = 48  # fewer documents than this are processed in-process (no pool start-up)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    skipped: int = 0  # already stored
+    failures: list[Failure] = field(default_factory=list)
+    interrupted: bool = False
+    linked: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.interrupted
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{self.skipped} already stored"]
+        if self.failures:
+            parts.append(f"{len(self.failures)} failed")
+        text = ", ".join(parts)
+        if self.interrupted:
+            text += " (interrupted: finished batches are stored, nothing half-written)"
+        return text
+
+
+def process_docs(
+    raws: Sequence[RawDoc], annotate: bool = True
+) -> list[tuple[Article, Annotations | None] | Failure]:
+    """Extract and annotate a batch of documents; a pure function, run in a worker."""
+    from .annotate import annotate_many
+
+    out: list[tuple[Article, Annotations | None] | Failure] = []
+    arts: list[Article] = []
+    for raw in raws:
+        try:
+            arts.append(extract(raw))
+        except Exception as exc:  # a broken document is reported, the batch goes on
+            log.debug("extract failed on %s", raw.source, exc_info=True)
+            out.append(
+                Failure(raw.source, f"cannot extract: {type(exc).__name__}: {exc}", raw.record)
+            )
+    anns: list[Annotations | None]
+    if annotate and arts:
+        try:
+            anns = list(annotate_many(arts))
+        except Exception as exc:  # pragma: no cover - annotate_many guards each component
+            log.warning("annotation failed for a batch: %s", exc, exc_info=True)
+            anns = [Annotations(article_id=a.id, notes=[f"annotation failed: {exc}"]) for a in arts]
+    else:
+        anns = [None] * len(arts)
+    out.extend(zip(arts, anns, strict=True))
+    return out
+
+
+def _init_worker() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    from .annotate.nlp import load_nlp
+
+    load_nlp()
+
+
+def chunks(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, n)):
+        yield chunk
+
+
+def ingest(
+    store: Store,
+    paths: Sequence[str],
+    *,
+    fields: FieldMap | None = None,
+    workers: int | None = None,
+    annotate: bool = True,
+    link: bool = True,
+    progress: bool | None = None,
+    stdin: Any = None,
+    on_failure: Callable[[Failure], None] | None = None,
+    engine: str = "local",
+) -> IngestReport:
+    """Read, extract, annotate and store everything under ``paths``, then link the new articles."""
+    if engine not in ("local", "ray"):
+        raise StorylineError(f"unknown engine {engine!r}; use local or ray")
+    report = IngestReport()
+    if progress is None:
+        progress = sys.stderr.isatty()
+    from tqdm import tqdm
+
+    bar = tqdm(desc="ingest", unit="doc", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    batch_id = store.start_batch(paths)
+
+    def fail(f: Failure) -> None:
+        report.failures.append(f)
+        log.warning("skipped %s", f)
+        if on_failure:
+            on_failure(f)
+
+    docs = iter_docs(paths, fields, stdin=stdin)
+    pool: Executor | None = None
+    try:
+        first = list(islice(docs, POOL_THRESHOLD))
+        rest_exists = len(first) == POOL_THRESHOLD
+        n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        if rest_exists and n_workers > 1:
+            import multiprocessing as mp
+
+            pool = ProcessPoolExecutor(
+                n_workers, mp_context=mp.get_context("forkserver"), initializer=_init_worker
+            )
+        from itertools import chain
+
+        stream = chain(first, docs)
+        pending: list[Any] = []
+
+        def write(results: list[tuple[Article, Annotations | None] | Failure]) -> None:
+            good = []
+            for r in results:
+                if isinstance(r, Failure):
+                    fail(r)
+                else:
+                    good.append(r)
+            with store.transaction() as conn:
+                added = store.add_articles(conn, good, batch_id)
+            report.added.extend(added)
+            report.skipped += len(good) - len(added)
+            bar.update(len(results))
+
+        for chunk in chunks(stream, BATCH_SIZE):
+            raws = []
+            for item in chunk:
+                if isinstance(item, Failure):
+                    fail(item)
+                    bar.update(1)
+                else:
+                    raws.append(item)
+            raws = _drop_known(store, raws, report, bar)
+            if not raws:
+                continue
+            if pool is None:
+                write(process_docs(raws, annotate))
+            else:
+                # keep two batches in flight per worker, write in order
+                for sub in chunks(raws, max(4, BATCH_SIZE // (2 * n_workers))):
+                    pending.append(pool.submit(process_docs, sub, annotate))
+                while len(pending) > 4 * n_workers:
+                    write(pending.pop(0).result())
+        for fut in pending:
+            write(fut.result())
+        pending.clear()
+    except KeyboardInterrupt:
+        report.interrupted = True
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown()
+        store.finish_batch(batch_id, len(report.added), report.skipped, len(report.failures))
+    if link and report.added and not report.interrupted:
+        from .link import link_new
+
+        report.linked = link_new(store, report.added, progress=progress)
+    return report
+
+
+def _drop_known(store: Store, raws: list[RawDoc], report: IngestReport, bar: Any) -> list[RawDoc]:
+    """Skip documents whose source and bytes are already stored before doing any work."""
+    keys = [(_raw_key(r), content_hash(r.data)) for r in raws]
+    with store.read() as conn:
+        known = store.known_hashes(conn, keys)
+    keep = [r for r, k in zip(raws, keys, strict=True) if k not in known]
+    dropped = len(raws) - len(keep)
+    if dropped:
+        report.skipped += dropped
+        bar.update(dropped)
+    return keep
+
+
+def _raw_key(raw: RawDoc) -> str:
+    return raw.source if raw.record is None else f"{raw.source}#{raw.record}"

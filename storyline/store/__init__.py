@@ -1,0 +1,413 @@
+"""The store: one interface over SQLite (default) and PostgreSQL.
+
+SQLAlchemy Core gives us one schema and one set of queries for both backends; what differs
+(full-text search, pragmas) lives in small dialect branches here. Stages write through
+``Store.transaction()`` so a batch goes in whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from ..errors import NotAStore, NotFound, ReadOnlyStore, StoreError
+from ..records import Annotations, Article
+from . import schema
+from .migrations import migrate
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Store", "open_store", "schema"]
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def open_store(location: str | os.PathLike[str], *, read_only: bool = False) -> Store:
+    """Open (and create or migrate) a store: a SQLite path or a ``postgresql://`` URL."""
+    loc = str(location)
+    if loc.startswith(("postgresql://", "postgres://", "postgresql+")):
+        url = loc.replace("postgres://", "postgresql://", 1)
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        engine = create_engine(url, pool_pre_ping=True)
+        return Store(engine, loc, read_only=read_only)
+    path = Path(loc).expanduser()
+    if path.is_dir():
+        raise NotAStore(f"{path} is a folder, not a store file")
+    if path.exists() and path.stat().st_size > 0:
+        with open(path, "rb") as fh:
+            if fh.read(16) != SQLITE_MAGIC:
+                raise NotAStore(f"{path} is not a Storyline store (not an SQLite database)")
+    elif read_only:
+        raise NotFound(f"no store at {path}; ingest something first (storyline ingest PATH)")
+    if not read_only and path.exists() and not os.access(path, os.W_OK):
+        raise ReadOnlyStore(f"{path} is read-only; open it without writing or fix its permissions")
+    if not read_only and not path.exists() and not os.access(path.parent.resolve(), os.W_OK):
+        raise ReadOnlyStore(f"cannot create {path}: its folder is not writable")
+    abspath = str(path.resolve())
+    if read_only:
+        creator = lambda: sqlite3.connect(  # noqa: E731
+            f"file:{abspath}?mode=ro", uri=True, check_same_thread=False, timeout=30
+        )
+    else:
+        creator = lambda: sqlite3.connect(abspath, check_same_thread=False, timeout=30)  # noqa: E731
+    engine = create_engine("sqlite://", creator=creator, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.close()
+
+    return Store(engine, abspath, read_only=read_only)
+
+
+class Store:
+    """Articles, annotations and the linked story, behind one small interface."""
+
+    def __init__(self, engine: Engine, location: str, *, read_only: bool = False) -> None:
+        self.engine = engine
+        self.location = location
+        self.read_only = read_only
+        self.dialect = engine.dialect.name  # "sqlite" or "postgresql"
+        self.t = schema
+        try:
+            if read_only:
+                self._check_version()
+            else:
+                with self.engine.begin() as conn:
+                    migrate(conn, self.dialect)
+        except DatabaseError as exc:
+            raise _store_error(exc, location) from exc
+
+    def __repr__(self) -> str:
+        return f"<Store {self.dialect} {self.location}>"
+
+    def _check_version(self) -> None:
+        with self.engine.connect() as conn:
+            try:
+                conn.execute(
+                    select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+                )
+            except OperationalError as exc:
+                raise NotAStore(f"{self.location} is not a Storyline store") from exc
+
+    # -- connections ------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction: everything inside commits together or not at all."""
+        if self.read_only:
+            raise ReadOnlyStore(f"{self.location} is open read-only")
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")  # one writer at a time, from the start
+                yield conn
+        except (OperationalError, DatabaseError) as exc:
+            raise _store_error(exc, self.location) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read connection that sees one consistent snapshot."""
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql("BEGIN")
+                yield conn
+        except (OperationalError, DatabaseError) as exc:
+            raise _store_error(exc, self.location) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing articles -------------------------------------------------------------------
+
+    def start_batch(self, paths: Sequence[str]) -> int:
+        with self.transaction() as conn:
+            res = conn.execute(
+                insert(schema.batches).values(started_at=now(), paths=json.dumps(list(paths)[:100]))
+            )
+            return int(res.inserted_primary_key[0])
+
+    def finish_batch(self, batch_id: int, added: int, skipped: int, failed: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                update(schema.batches)
+                .where(schema.batches.c.id == batch_id)
+                .values(finished_at=now(), n_added=added, n_skipped=skipped, n_failed=failed)
+            )
+
+    def known_hashes(
+        self, conn: Connection, keys: Iterable[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """Which (source_key, content_hash) pairs are already stored."""
+        keys = list(keys)
+        hashes = {h for _, h in keys}
+        if not hashes:
+            return set()
+        a = schema.articles
+        rows = conn.execute(
+            select(a.c.source_key, a.c.content_hash).where(a.c.content_hash.in_(hashes))
+        )
+        return {(r.source_key, r.content_hash) for r in rows}
+
+    def add_articles(
+        self,
+        conn: Connection,
+        items: Sequence[tuple[Article, Annotations | None]],
+        batch_id: int | None = None,
+    ) -> list[str]:
+        """Insert new articles (and their annotations); returns the ids actually added.
+
+        An article whose source and bytes are already stored is skipped; one whose source is
+        stored with other bytes becomes a new version that supersedes the old one.
+        """
+        if not items:
+            return []
+        a = schema.articles
+        keys = [(source_key(art), art.content_hash) for art, _ in items]
+        known = self.known_hashes(conn, keys)
+        seq = conn.execute(select(func.coalesce(func.max(a.c.seq), 0))).scalar_one()
+        added: list[str] = []
+        rows = []
+        seen: set[tuple[str, str]] = set()
+        for (art, _ann), key in zip(items, keys, strict=True):
+            if key in known or key in seen:
+                continue
+            seen.add(key)
+            prev = conn.execute(
+                select(a.c.id, a.c.version)
+                .where(a.c.source_key == key[0])
+                .order_by(a.c.version.desc())
+                .limit(1)
+            ).first()
+            if prev is not None:
+                art.version, art.supersedes = prev.version + 1, prev.id
+            seq += 1
+            rows.append(article_row(art, seq, batch_id))
+            added.append(art.id)
+        if rows:
+            conn.execute(insert(a), rows)
+            if self.dialect == "sqlite":
+                conn.execute(
+                    text(
+                        "INSERT INTO articles_fts(rowid, title, text) "
+                        "SELECT rowid, coalesce(title, ''), text FROM articles WHERE id = :id"
+                    ),
+                    [{"id": i} for i in added],
+                )
+        added_set = set(added)
+        anns = [ann for art, ann in items if ann is not None and art.id in added_set]
+        if anns:
+            self.save_annotations(conn, anns)
+        return added
+
+    def save_annotations(self, conn: Connection, anns: Sequence[Annotations]) -> None:
+        """Replace the per-article annotations of these articles."""
+        ids = [ann.article_id for ann in anns]
+        for table in (
+            schema.sentences,
+            schema.mentions,
+            schema.timexes,
+            schema.quotes,
+            schema.event_mentions,
+        ):
+            conn.execute(delete(table).where(table.c.article_id.in_(ids)))
+        sent, ment, tx, qt, ev = [], [], [], [], []
+        for ann in anns:
+            aid = ann.article_id
+            sent += [
+                {"article_id": aid, "idx": s.index, "start": s.start, "end": s.end, "text": s.text}
+                for s in ann.sentences
+            ]
+            for m in ann.mentions:
+                ment.append({"article_id": aid, **_fields(m)})
+            for i, t in enumerate(ann.timexes):
+                tx.append({"article_id": aid, "idx": i, **_fields(t)})
+            for i, q in enumerate(ann.quotes):
+                qt.append({"id": f"{aid}-q{i}", "article_id": aid, **_fields(q)})
+            for i, e in enumerate(ann.events):
+                ev.append({"id": f"{aid}-e{i}", "article_id": aid, **_fields(e)})
+        for table, rows in (
+            (schema.sentences, sent),
+            (schema.mentions, ment),
+            (schema.timexes, tx),
+            (schema.quotes, qt),
+            (schema.event_mentions, ev),
+        ):
+            if rows:
+                conn.execute(insert(table), rows)
+        a = schema.articles
+        notes = {ann.article_id: ann.notes for ann in anns if ann.notes}
+        conn.execute(update(a).where(a.c.id.in_(ids)).values(annotated=True))
+        for aid, extra in notes.items():
+            old = conn.execute(select(a.c.notes).where(a.c.id == aid)).scalar_one_or_none() or []
+            conn.execute(update(a).where(a.c.id == aid).values(notes=list(old) + list(extra)))
+
+    # -- reading articles -------------------------------------------------------------------
+
+    def count(self, table: str = "articles") -> int:
+        with self.read() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(schema.TABLES[table])).scalar_one()
+            )
+
+    def article(self, article_id: str) -> dict[str, Any]:
+        """One article by id (or unique id prefix); raises NotFound."""
+        a = schema.articles
+        with self.read() as conn:
+            row = conn.execute(select(a).where(a.c.id == article_id)).mappings().first()
+            if row is None and len(article_id) >= 4:
+                rows = (
+                    conn.execute(select(a).where(a.c.id.startswith(article_id)).limit(2))
+                    .mappings()
+                    .all()
+                )
+                row = rows[0] if len(rows) == 1 else None
+        if row is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        return dict(row)
+
+    def articles(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        outlet: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        with_text: bool = False,
+    ) -> list[dict[str, Any]]:
+        a = schema.articles
+        cols = [c for c in a.c if with_text or c.name not in ("text", "removed")]
+        q = select(*cols).order_by(a.c.seq)
+        if outlet:
+            q = q.where(func.lower(a.c.outlet) == outlet.lower())
+        if since:
+            q = q.where(a.c.pub_date >= since)
+        if until:
+            q = q.where(a.c.pub_date <= until)
+        if limit is not None:
+            q = q.limit(limit).offset(offset)
+        with self.read() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def relations_of(self, conn: Connection, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        r = schema.relations
+        out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        for row in conn.execute(select(r).where(r.c.article_id.in_(list(ids)))).mappings():
+            out[row["article_id"]].append(dict(row))
+        return out
+
+    def search(self, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search over titles and texts, best first, with a snippet."""
+        from .search import search_articles
+
+        with self.read() as conn:
+            return search_articles(conn, self.dialect, query, limit=limit)
+
+    def stats(self) -> dict[str, Any]:
+        a = schema.articles
+        with self.read() as conn:
+            out: dict[str, Any] = {
+                name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+                for name, t in (
+                    ("articles", a),
+                    ("entities", schema.entities),
+                    ("events", schema.events),
+                    ("quotes", schema.quotes),
+                    ("stories", schema.stories),
+                )
+            }
+            out["outlets"] = int(
+                conn.execute(select(func.count(func.distinct(a.c.outlet)))).scalar_one()
+            )
+            span = conn.execute(select(func.min(a.c.pub_date), func.max(a.c.pub_date))).first()
+            out["first_date"], out["last_date"] = (span[0], span[1]) if span else (None, None)
+            out["undated"] = int(
+                conn.execute(select(func.count()).where(a.c.pub_date.is_(None))).scalar_one()
+            )
+        return out
+
+
+def source_key(art: Article) -> str:
+    return art.source if art.record is None else f"{art.source}#{art.record}"
+
+
+def article_row(art: Article, seq: int, batch_id: int | None) -> dict[str, Any]:
+    return {
+        "id": art.id,
+        "seq": seq,
+        "source": art.source,
+        "record": art.record,
+        "source_key": source_key(art),
+        "content_hash": art.content_hash,
+        "version": art.version,
+        "supersedes": art.supersedes,
+        "url": art.url,
+        "title": art.title,
+        "outlet": art.outlet,
+        "outlet_source": art.outlet_source,
+        "pub_date": art.pub_date,
+        "pub_date_source": art.pub_date_source,
+        "pub_date_precision": art.pub_date_precision,
+        "language": art.language,
+        "text": art.text,
+        "words": art.words,
+        "is_article": art.is_article,
+        "removed": [
+            {"text": r.text, "reason": r.reason, "position": r.position} for r in art.removed
+        ],
+        "notes": list(art.notes),
+        "annotated": False,
+        "linked": False,
+        "batch_id": batch_id,
+        "ingested_at": now(),
+    }
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    """A record's fields as a row, leaving out the ones the table does not store."""
+    from dataclasses import fields
+
+    out = {}
+    for f in fields(obj):
+        if f.name == "index":
+            continue
+        out[f.name] = getattr(obj, f.name)
+    return out
+
+
+def _store_error(exc: SQLAlchemyError, location: str) -> StoreError:
+    msg = str(getattr(exc, "orig", exc)).splitlines()[0]
+    low = msg.lower()
+    if "readonly" in low or "read-only" in low or "read only" in low:
+        return ReadOnlyStore(f"{location} is read-only ({msg})")
+    if "not a database" in low or "file is encrypted" in low:
+        return NotAStore(f"{location} is not a Storyline store ({msg})")
+    if "database is locked" in low:
+        return StoreError(f"{location} is locked by another writer; try again")
+    return StoreError(f"store error in {location}: {msg}")

@@ -1,0 +1,1 @@
+"""The tell stage: stories, timelines and per-event source lists, read from the store."""
