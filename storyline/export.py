@@ -14,6 +14,7 @@ from sqlalchemy import select
 from .store import Store, schema
 
 FORMATS: dict[str, Callable[[Store, IO[str]], None]] = {}
+BINARY_FORMATS: dict[str, Callable[[Store, str], None]] = {}  # formats written to a file path
 
 
 def exporter(
@@ -224,7 +225,34 @@ def export_csv(store: Store, out: IO[str]) -> None:
         writer.writerow(row)
 
 
+def export_parquet(store: Store, path: str) -> None:
+    """Articles as a Parquet table (relations as JSON text), for pandas / Polars / DuckDB."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = build_document(store)["articles"]
+    for r in rows:
+        r["relations"] = json.dumps(r["relations"])
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+BINARY_FORMATS["parquet"] = export_parquet
+
+
+def load_formats() -> None:
+    """Import the modules that register more formats (html report, TimelineJS, ...)."""
+    import importlib
+
+    for name in ("storyline.serve.report", "storyline.tell.exports"):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
 def export(store: Store, fmt: str, out: IO[str]) -> None:
+    load_formats()
     if fmt not in FORMATS:
         from .errors import StorylineError
 
@@ -242,3 +270,6 @@ def export_string(store: Store, fmt: str = "json") -> str:
 
 def iter_formats() -> Iterator[str]:
     yield from sorted(FORMATS)
+
+
+from .tell import exports as _tell_exports  # noqa: E402,F401  (registers timelinejs, events-csv)

@@ -25,6 +25,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
+RAY_CHUNK = 2048  # documents handed to Ray Data at a time
 POOL_THRESHOLD = 48  # fewer documents than this are processed in-process (no pool start-up)
 
 
@@ -54,8 +55,6 @@ def process_docs(
     raws: Sequence[RawDoc], annotate: bool = True
 ) -> list[tuple[Article, Annotations | None] | Failure]:
     """Extract and annotate a batch of documents; a pure function, run in a worker."""
-    from .annotate import annotate_many
-
     out: list[tuple[Article, Annotations | None] | Failure] = []
     arts: list[Article] = []
     for raw in raws:
@@ -68,6 +67,8 @@ def process_docs(
             )
     anns: list[Annotations | None]
     if annotate and arts:
+        from .annotate import annotate_many  # imported here: read + extract never loads spaCy
+
         try:
             anns = list(annotate_many(arts))
         except Exception as exc:  # pragma: no cover - annotate_many guards each component
@@ -79,10 +80,12 @@ def process_docs(
     return out
 
 
-def _init_worker() -> None:
+def _init_worker(annotate: bool = True) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if not annotate:  # read + extract only: no spaCy model in the workers
+        return
     from .annotate.nlp import load_nlp
 
     load_nlp()
@@ -106,8 +109,12 @@ def ingest(
     stdin: Any = None,
     on_failure: Callable[[Failure], None] | None = None,
     engine: str = "local",
+    address: str | None = None,
 ) -> IngestReport:
-    """Read, extract, annotate and store everything under ``paths``, then link the new articles."""
+    """Read, extract, annotate and store everything under ``paths``, then link the new articles.
+
+    ``engine="ray"`` runs extract + annotate on Ray Data (joining ``address`` if given).
+    """
     if engine not in ("local", "ray"):
         raise StorylineError(f"unknown engine {engine!r}; use local or ray")
     report = IngestReport()
@@ -120,9 +127,11 @@ def ingest(
 
     def fail(f: Failure) -> None:
         report.failures.append(f)
-        log.warning("skipped %s", f)
-        if on_failure:
+        if on_failure:  # the caller reports it (the CLI prints one line): no second copy
+            log.info("skipped %s", f)
             on_failure(f)
+        else:
+            log.warning("skipped %s", f)
 
     docs = iter_docs(paths, fields, stdin=stdin)
     pool: Executor | None = None
@@ -130,11 +139,20 @@ def ingest(
         first = list(islice(docs, POOL_THRESHOLD))
         rest_exists = len(first) == POOL_THRESHOLD
         n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-        if rest_exists and n_workers > 1:
+        ray_runner = None
+        ray_buffer: list[RawDoc] = []
+        if engine == "ray":
+            from .ray_engine import RayRunner
+
+            ray_runner = RayRunner(annotate=annotate, workers=workers, address=address)
+        elif rest_exists and n_workers > 1:
             import multiprocessing as mp
 
             pool = ProcessPoolExecutor(
-                n_workers, mp_context=mp.get_context("forkserver"), initializer=_init_worker
+                n_workers,
+                mp_context=mp.get_context("forkserver"),
+                initializer=_init_worker,
+                initargs=(annotate,),
             )
         from itertools import chain
 
@@ -165,7 +183,13 @@ def ingest(
             raws = _drop_known(store, raws, report, bar)
             if not raws:
                 continue
-            if pool is None:
+            if ray_runner is not None:
+                ray_buffer.extend(raws)
+                if len(ray_buffer) >= RAY_CHUNK:
+                    for results in ray_runner.process(ray_buffer):
+                        write(results)
+                    ray_buffer = []
+            elif pool is None:
                 write(process_docs(raws, annotate))
             else:
                 # keep two batches in flight per worker, write in order
@@ -176,6 +200,9 @@ def ingest(
         for fut in pending:
             write(fut.result())
         pending.clear()
+        if ray_runner is not None and ray_buffer:
+            for results in ray_runner.process(ray_buffer):
+                write(results)
     except KeyboardInterrupt:
         report.interrupted = True
         if pool is not None:

@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -98,6 +99,30 @@ class Reader:
 
 READERS: list[Reader] = []
 
+PathReaderFn = Callable[[str, "FieldMap"], Iterator[Item]]
+PATH_READERS: list[tuple[Callable[[str], bool], PathReaderFn]] = []
+
+
+def path_reader(matches: Callable[[str], bool]) -> Callable[[PathReaderFn], PathReaderFn]:
+    """Register a reader that streams from a file path instead of taking its bytes."""
+
+    def register(fn: PathReaderFn) -> PathReaderFn:
+        PATH_READERS.append((matches, fn))
+        return fn
+
+    return register
+
+
+def find_path_reader(path: str) -> PathReaderFn | None:
+    for matches, fn in PATH_READERS:
+        if matches(path):
+            return fn
+    return None
+
+
+def is_url(p: str) -> bool:
+    return p.startswith(("http://", "https://"))
+
 
 def reader(name: str, sniff: SniffFn) -> Callable[[ReaderFn], ReaderFn]:
     """Register a reader; readers registered first are asked first."""
@@ -161,7 +186,7 @@ def parse_field_options(options: Iterable[str]) -> dict[str, str]:
 def expand_paths(paths: Iterable[str]) -> Iterator[str | Failure]:
     """Expand folders (recursively) and globs; '-' stands for stdin."""
     for p in paths:
-        if p == "-":
+        if p == "-" or is_url(p):
             yield p
             continue
         path = Path(p).expanduser()
@@ -211,6 +236,15 @@ def iter_docs(
     for p in expand_paths(paths):
         if isinstance(p, Failure):
             yield p
+            continue
+        if is_url(p):
+            from .readers.fetch import read_url
+
+            yield from read_url(p, fields)
+            continue
+        streaming = find_path_reader(p)
+        if streaming is not None:  # formats read as a stream from the file (WARC, Parquet)
+            yield from streaming(p, fields)
             continue
         try:
             if p == "-":
@@ -408,6 +442,9 @@ def read_csv(name: str, data: bytes, fields: FieldMap) -> Iterator[Item]:
 
 
 def read_text(name: str, data: bytes, fields: FieldMap) -> Iterator[Item]:
+    if len(data) > MAX_DOC_BYTES:  # e.g. a gzip that unpacks to more than one article can be
+        yield Failure(name, f"{len(data) / 1e6:.1f} MB of text is too large for one article")
+        return
     yield RawDoc(source=name, data=data, kind="text")
 
 
@@ -434,19 +471,52 @@ def _row_doc(name: str, i: int, row: Any, fields: FieldMap) -> Item:
 # Decoding
 
 
+UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]{1,3}")
+
+
+def guess_encoding(data: bytes) -> str:
+    """The encoding of non-UTF-8 bytes. Where charset-normalizer finds several single-byte
+    encodings equally plausible (short Western text reads as cp1250 as well as cp1252), the
+    Windows Western one wins: it is what non-UTF-8 news pages nearly always are."""
+    from charset_normalizer import from_bytes
+
+    results = list(from_bytes(data))
+    if not results:
+        return "cp1252"
+    best = results[0]
+    for match in results:
+        if (
+            match.encoding == "cp1252"
+            and match.chaos <= best.chaos + 0.01
+            and match.coherence >= best.coherence - 0.01
+        ):
+            return "cp1252"
+    return best.encoding
+
+
 def decode_bytes(data: bytes) -> str:
     """Decode text of any common encoding; UTF-8 (with or without BOM) is tried first."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:200_000]).best()
-    encoding = best.encoding if best is not None else "cp1252"
+    if UTF8_MULTIBYTE.search(data):  # UTF-8 with a few broken bytes: keep it UTF-8
+        text = data.decode("utf-8", errors="replace")
+        if text.count("\ufffd") <= max(3, len(data) // 2000):
+            return text
+    encoding = guess_encoding(data[:200_000])
     try:
         return data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
         return data.decode("cp1252", errors="replace")
+
+
+# More formats register themselves on import (feeds, WARC, Parquet).
+from .readers import feeds, parquet, warc  # noqa: E402, F401

@@ -60,3 +60,54 @@ def run_cli(
         cwd=cwd,
         timeout=600,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: a real server (Debian's postgresql package), started by scripts/start-postgres.sh.
+# In CI (STORYLINE_REQUIRE_PG=1) a missing server is an error, elsewhere the tests are skipped.
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    import os
+
+    url = os.environ.get("STORYLINE_TEST_PG")
+    if not url:
+        res = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "start-postgres.sh")], capture_output=True, text=True
+        )
+        if res.returncode != 0:
+            if os.environ.get("STORYLINE_REQUIRE_PG"):
+                pytest.fail(f"PostgreSQL could not be started: {res.stderr.strip()}")
+            pytest.skip(f"no PostgreSQL server: {res.stderr.strip()}")
+        url = res.stdout.strip().splitlines()[-1]
+    return url
+
+
+def _fresh_pg(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    eng = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with eng.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """A fresh, empty store location on each backend."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    url = request.getfixturevalue("pg_url")
+    _fresh_pg(url)
+    return url
+
+
+@pytest.fixture
+def any_store(store_url):
+    from storyline.store import open_store
+
+    s = open_store(store_url)
+    yield s
+    s.close()

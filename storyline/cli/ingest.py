@@ -33,6 +33,12 @@ from . import cli, db_option, json_option, open_db, progress_wanted, set_exit
     show_default=True,
     help="Where per-article work runs: a local process pool, or Ray Data.",
 )
+@click.option(
+    "--address",
+    default=None,
+    metavar="ADDR",
+    help="Ray cluster to join with --engine ray (e.g. auto); default: start a local Ray.",
+)
 @click.option("--no-annotate", is_flag=True, help="Only read and extract (fast); annotate later.")
 @click.option(
     "--no-link", is_flag=True, help="Do not link the new articles into events and stories."
@@ -46,6 +52,7 @@ def ingest(
     fields: tuple[str, ...],
     workers: int | None,
     engine: str,
+    address: str | None,
     no_annotate: bool,
     no_link: bool,
     as_json: bool,
@@ -77,6 +84,7 @@ def ingest(
         progress=progress_wanted(ctx),
         on_failure=report_failure,
         engine=engine,
+        address=address,
     )
     if as_json:
         click.echo(

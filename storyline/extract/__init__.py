@@ -20,6 +20,7 @@ __all__ = ["extract", "article_id", "content_hash"]
 
 MAX_TITLE_WORDS = 25
 TOP_BLOCKS = 6  # how far down a headline may stand
+LANGUAGE_SAMPLE = 1500  # characters: plenty for a language id, and its cost grows with length
 
 
 def content_hash(data: bytes) -> str:
@@ -105,6 +106,19 @@ def _from_text(text: str, art: Article, meta_title: str | None = None) -> None:
         if reasons[i] is None:
             reasons[i] = bp.classify_block(block, first=i == 0, last=i == len(blocks) - 1)
 
+    if art.pub_date is None:  # a dateline opens the first paragraph of the body, nowhere else
+        first_body = next(
+            (
+                b
+                for b, r in zip(blocks[:TOP_BLOCKS], reasons, strict=False)
+                if r is None and not bp.is_headline_like(b)
+            ),
+            None,
+        )
+        found = md.date_from_dateline(first_body) if first_body else None
+        if found:
+            art.pub_date, art.pub_date_source, art.pub_date_precision = found, "text", "day"
+
     title_index = _find_title(blocks, reasons, meta_title)
     if title_index is not None:
         art.title = blocks[title_index]
@@ -119,6 +133,10 @@ def _from_text(text: str, art: Article, meta_title: str | None = None) -> None:
         elif reason != "title":
             removed.append((i, block, reason))
     art.text = "\n\n".join(kept)
+    why_not = bp.non_article_reason(kept, [(t, r) for _, t, r in removed])
+    if why_not:
+        art.is_article = False
+        art.notes.append(f"not an article: {why_not}")
     # positions: where each removed block stood in the clean text
     pos_of_block = []
     offset = 0
@@ -235,13 +253,24 @@ def _apply_metadata(raw: RawDoc, art: Article) -> None:
         art.outlet, art.outlet_source = md.outlet_from_url(art.url), "url"
     if not art.outlet:
         head = art.text[:300]
-        found = md.outlet_from_text(head, [r.text for r in art.removed])
+        found = md.outlet_from_text(head, [r.text for r in art.removed if _names_publisher(r)])
         if found:
             art.outlet, art.outlet_source = found
 
 
+# Removed furniture that speaks for the publisher ("listen to Fox News articles", "sign up to
+# our emails ... from The Independent"). Captions credit a photo agency and "X contributed to
+# this report" credits a helper: neither names who published the article.
+PUBLISHER_REASONS = {"newsletter", "promo", "account", "sign-off"}
+CREDITS_SOMEONE_ELSE = re.compile(r"\b(contributed|reporting by|writing by|editing by)\b", re.I)
+
+
+def _names_publisher(removed: Removed) -> bool:
+    return removed.reason in PUBLISHER_REASONS and not CREDITS_SOMEONE_ELSE.search(removed.text)
+
+
 def detect_language(text: str) -> str | None:
-    sample = text[:3000]
+    sample = text[:LANGUAGE_SAMPLE]
     if len(sample.split()) < 5:
         return None
     import py3langid

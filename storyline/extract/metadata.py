@@ -154,6 +154,19 @@ def outlet_from_text(body_head: str, removed: list[str]) -> tuple[str, str] | No
     return None
 
 
+# "NEW YORK, March 3, 2021 (AP) — ..." : a dateline that carries the date, at a paragraph start
+DATELINE_DATE = re.compile(
+    r"^[A-Z][A-Z .,'’-]{1,60}?,?\s+(?P<date>(?i:" + WRITTEN_DATE.pattern + r"))\s*"
+    r"(?:\([A-Za-z .]{1,30}\)\s*)?[-–—]"
+)
+
+
+def date_from_dateline(block: str) -> str | None:
+    """The date of a dateline that opens a paragraph; an event date later in the text is not."""
+    m = DATELINE_DATE.match(block)
+    return parse_written_date(m.group("date")) if m else None
+
+
 def date_from_lines(lines: list[str]) -> str | None:
     """A 'Published ...' / 'Updated ...' / bare date line among the first lines of a text."""
     for line in lines[:6]:

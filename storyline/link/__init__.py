@@ -1,13 +1,64 @@
-"""The link stage: match new articles against what the store holds (issue 5)."""
+"""The link stage: match new articles against what the store holds.
+
+Order matters: entities first (events and quotes refer to them), then the events of dated
+articles, then dating the undated articles from those events, then their events, then quote
+utterances and stories. Everything runs in one transaction: a batch is linked whole or not at
+all.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from ..store import Store
+from sqlalchemy import update
+
+from ..store import Store, schema
+
+log = logging.getLogger(__name__)
+
+try:  # near-duplicates and embeddings (another module; optional until it lands)
+    from .articles import link_articles
+except ImportError:  # pragma: no cover - depends on what is installed in the tree
+    link_articles = None
 
 
 def link_new(store: Store, article_ids: Sequence[str], progress: bool = False) -> dict[str, Any]:
     """Link the given new articles into entities, events, utterances and stories."""
-    return {}
+    from ..tell.stories import link_stories
+    from .dating import date_articles
+    from .entities import link_entities
+    from .events import link_events
+    from .utterances import link_utterances
+
+    ids = list(article_ids)
+    report: dict[str, Any] = {}
+    if link_articles is not None:
+        report["articles"] = link_articles(store, ids)
+    with store.transaction() as conn:
+        index = link_entities(conn, ids)
+        touched = link_events(conn, ids, index, need_date=True)
+        dated: dict[str, dict[str, Any]] = {}
+        pending = ids
+        while pending:  # a newly dated article's events may date the next one
+            got = date_articles(conn, pending, index)
+            dated.update(got)
+            newly = [a for a, v in got.items() if v["date"]]
+            if not newly:
+                break
+            touched |= link_events(conn, newly, index)
+            pending = [a for a, v in got.items() if not v["date"]]
+        touched |= link_events(conn, ids, index)
+        n_utt = link_utterances(conn, ids, index)
+        stories = link_stories(conn, touched)
+        a = schema.articles
+        conn.execute(update(a).where(a.c.id.in_(ids)).values(linked=True))
+    report.update(
+        entities=len(set(index.names)),
+        events=len(touched),
+        dated={k: v["date"] for k, v in dated.items()},
+        utterances=n_utt,
+        stories=sorted(stories),
+    )
+    return report

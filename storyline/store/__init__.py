@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from ..errors import NotAStore, NotFound, ReadOnlyStore, StoreError
 from ..records import Annotations, Article
@@ -38,8 +38,14 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def open_store(location: str | os.PathLike[str], *, read_only: bool = False) -> Store:
-    """Open (and create or migrate) a store: a SQLite path or a ``postgresql://`` URL."""
+def open_store(
+    location: str | os.PathLike[str], *, read_only: bool = False, pool_size: int = 0
+) -> Store:
+    """Open (and create or migrate) a store: a SQLite path or a ``postgresql://`` URL.
+
+    ``pool_size`` > 0 keeps that many SQLite connections open for reuse (a server's many short
+    reads: no reconnect, warm page cache); 0 opens one per use.
+    """
     loc = str(location)
     if loc.startswith(("postgresql://", "postgres://", "postgresql+")):
         url = loc.replace("postgres://", "postgresql://", 1)
@@ -67,7 +73,16 @@ def open_store(location: str | os.PathLike[str], *, read_only: bool = False) -> 
         )
     else:
         creator = lambda: sqlite3.connect(abspath, check_same_thread=False, timeout=30)  # noqa: E731
-    engine = create_engine("sqlite://", creator=creator, poolclass=NullPool)
+    if pool_size > 0:
+        engine = create_engine(
+            "sqlite://",
+            creator=creator,
+            poolclass=QueuePool,
+            pool_size=pool_size,
+            max_overflow=2 * pool_size,
+        )
+    else:
+        engine = create_engine("sqlite://", creator=creator, poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -208,8 +223,12 @@ class Store:
             rows.append(article_row(art, seq, batch_id))
             added.append(art.id)
         if rows:
-            conn.execute(insert(a), rows)
-            if self.dialect == "sqlite":
+            # a concurrent writer may have stored the same document meanwhile: skip, never fail
+            inserted = {
+                r[0] for r in conn.execute(self._insert_ignore(a).returning(a.c.id), rows)
+            }
+            added = [i for i in added if i in inserted]
+            if self.dialect == "sqlite" and added:
                 conn.execute(
                     text(
                         "INSERT INTO articles_fts(rowid, title, text) "
@@ -222,6 +241,16 @@ class Store:
         if anns:
             self.save_annotations(conn, anns)
         return added
+
+    def _insert_ignore(self, table: Any) -> Any:
+        """INSERT that skips rows violating a unique constraint (both backends)."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing()
 
     def save_annotations(self, conn: Connection, anns: Sequence[Annotations]) -> None:
         """Replace the per-article annotations of these articles."""

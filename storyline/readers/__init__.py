@@ -1,0 +1,1 @@
+"""More formats for the read stage; each module registers itself with ``storyline.read``."""

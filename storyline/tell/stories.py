@@ -1,0 +1,146 @@
+"""Stories: events connected by shared actors and time.
+
+Two events are connected when their actor sets overlap by half (of the smaller set) and they lie
+within ``WINDOW`` days of each other. A connected group is a story. A story keeps its id as
+articles arrive: a group that touches existing stories takes the oldest one's id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, or_, select, update
+
+from ..link.events import parse_date, short_name
+from ..store import schema
+
+WINDOW = 800  # days: long-running stories recall events years apart
+MIN_OVERLAP = 0.5
+
+
+def _near(conn: Connection, ev: dict[str, Any]) -> list[dict[str, Any]]:
+    """Events within the time window of ``ev`` (blocking by date)."""
+    t = schema.events
+    q = select(t.c.id, t.c.actors, t.c.story_id, t.c.seq, t.c.date)
+    d = parse_date(ev["date"])
+    if d is not None:
+        lo = (d - timedelta(days=WINDOW)).isoformat()
+        hi = (d + timedelta(days=WINDOW)).isoformat()
+        q = q.where(or_(t.c.date.is_(None), t.c.date.between(lo, hi)))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def connected(a: Iterable[str], b: Iterable[str]) -> bool:
+    sa, sb = set(a), set(b)
+    if not sa or not sb:
+        return False
+    return len(sa & sb) / min(len(sa), len(sb)) >= MIN_OVERLAP
+
+
+def story_id(event_id: str) -> str:
+    return "st-" + hashlib.sha1(event_id.encode()).hexdigest()[:12]
+
+
+def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
+    """Put the given (new or changed) events into stories; return the stories touched."""
+    t = schema.events
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    rows: dict[str, dict[str, Any]] = {}
+    ids = list(event_ids)
+    for eid in ids:
+        ev = conn.execute(select(t).where(t.c.id == eid)).mappings().first()
+        if ev is None:
+            continue
+        rows[eid] = dict(ev)
+        find(eid)
+        for other in _near(conn, ev):
+            if other["id"] != eid and connected(ev["actors"] or [], other["actors"] or []):
+                rows.setdefault(other["id"], other)
+                parent[find(other["id"])] = find(eid)
+    groups: dict[str, list[str]] = {}
+    for eid in rows:
+        groups.setdefault(find(eid), []).append(eid)
+    touched: set[str] = set()
+    for members in groups.values():
+        old = {rows[m]["story_id"] for m in members if rows[m].get("story_id")}
+        if len(members) < 2 and not old:
+            continue
+        if old:
+            st = schema.stories
+            keep = conn.execute(
+                select(st.c.id).where(st.c.id.in_(old)).order_by(st.c.seq).limit(1)
+            ).scalar_one_or_none()
+            sid = keep or sorted(old)[0]
+            for gone in old - {sid}:  # two stories joined by a new event: the older id stays
+                conn.execute(update(t).where(t.c.story_id == gone).values(story_id=sid))
+                conn.execute(st.delete().where(st.c.id == gone))
+        else:
+            first = min(members, key=lambda m: rows[m]["seq"])
+            sid = story_id(first)
+        conn.execute(update(t).where(t.c.id.in_(members)).values(story_id=sid))
+        touched.add(sid)
+    for sid in touched:
+        refresh_story(conn, sid)
+    return touched
+
+
+def refresh_story(conn: Connection, sid: str) -> None:
+    """Recompute a story's dates, counts and title from its events."""
+    t, st, em, a, et = (
+        schema.events,
+        schema.stories,
+        schema.event_mentions,
+        schema.articles,
+        schema.entities,
+    )
+    evs = [dict(r) for r in conn.execute(select(t).where(t.c.story_id == sid)).mappings()]
+    if not evs:
+        conn.execute(st.delete().where(st.c.id == sid))
+        return
+    dates = sorted(e["date"] for e in evs if e["date"])
+    arts = {
+        r.article_id: r.outlet
+        for r in conn.execute(
+            select(em.c.article_id, a.c.outlet)
+            .join(a, a.c.id == em.c.article_id)
+            .where(em.c.event_id.in_([e["id"] for e in evs]))
+        )
+    }
+    counts: Counter[str] = Counter()
+    for e in evs:
+        counts.update(set(e["actors"] or []))
+    top = [x for x, _ in counts.most_common(6)]
+    info = {
+        r.id: (r.name, r.type, r.aliases or [])
+        for r in conn.execute(select(et).where(et.c.id.in_(top)))
+    }
+    people = [short_name(*info[x]) for x in top if x in info and info[x][1] == "PERSON"][:2]
+    names = people or [short_name(*info[x]) for x in top if x in info][:2]
+    title = " and ".join(names) if names else evs[0]["title"]
+    if dates:
+        y0, y1 = dates[0][:4], dates[-1][:4]
+        title += f", {y0}" if y0 == y1 else f", {y0}–{y1}"
+    values = {
+        "title": title,
+        "date_start": dates[0] if dates else None,
+        "date_end": dates[-1] if dates else None,
+        "n_events": len(evs),
+        "n_articles": len(arts),
+        "n_outlets": len({o for o in arts.values() if o}),
+    }
+    if conn.execute(select(st.c.id).where(st.c.id == sid)).first():
+        conn.execute(update(st).where(st.c.id == sid).values(**values))
+    else:
+        seq = int(conn.execute(select(func.coalesce(func.max(st.c.seq), 0))).scalar_one()) + 1
+        conn.execute(insert(st).values(id=sid, seq=seq, **values))

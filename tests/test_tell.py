@@ -1,0 +1,159 @@
+"""The tell stage: stories keep their ids, the timeline verb and the timeline exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import SHARED, run_cli
+from test_link import add, event, make, mention, rows, summit_report, timex
+
+
+@pytest.fixture(autouse=True)
+def _no_article_linking(monkeypatch):
+    monkeypatch.setattr("storyline.link.link_articles", None)
+
+
+def partnership(aid: str, pub: str, outlet: str) -> tuple:
+    art, ann = make(
+        aid, ["In February 2022 Putin and Xi Jinping struck a no limits partnership."], pub, outlet
+    )
+    mention(ann, "Putin", "PERSON", canonical="Vladimir Putin")
+    mention(ann, "Xi Jinping", "PERSON")
+    tx = timex(ann, "February 2022", "2022-02")
+    event(
+        ann,
+        "partnership",
+        "COOPERATE",
+        ["Vladimir Putin", "Xi Jinping"],
+        date="2022-02",
+        precision="month",
+        timex=tx,
+    )
+    return art, ann
+
+
+def unrelated(aid: str, pub: str) -> tuple:
+    art, ann = make(aid, ["Joe Biden met Emmanuel Macron in Paris."], pub, "AP")
+    mention(ann, "Joe Biden", "PERSON")
+    mention(ann, "Emmanuel Macron", "PERSON")
+    tx = timex(ann, "Paris", pub)
+    event(
+        ann,
+        "met",
+        "CONSULT",
+        ["Joe Biden", "Emmanuel Macron"],
+        mode="meeting",
+        location="Paris",
+        date=pub,
+        precision="day",
+        timex=tx,
+    )
+    return art, ann
+
+
+def test_story_keeps_its_id_as_articles_arrive(store):
+    add(store, partnership("p1", "2022-09-15", "Reuters"))
+    add(store, summit_report("s1", "2022-09-15", "Reuters", day="2022-09-15"))
+    stories = rows(store, "stories")
+    assert len(stories) == 1
+    sid = stories[0]["id"]
+    assert stories[0]["n_events"] == 2 and "Putin" in stories[0]["title"]
+    add(store, summit_report("s2", "2023-03-21", "AP", day="2023-03-21"))
+    add(store, unrelated("u1", "2022-09-16"))
+    stories = rows(store, "stories")
+    assert [s["id"] for s in stories] == [sid]  # the Biden-Macron meeting is no part of it
+    assert stories[0]["n_events"] == 3 and stories[0]["n_outlets"] == 2
+    evs = {e["id"]: e for e in rows(store, "events")}
+    assert sum(1 for e in evs.values() if e["story_id"] == sid) == 3
+    assert stories[0]["date_start"] == "2022-02" and stories[0]["date_end"] == "2023-03-21"
+
+
+def test_timeline_orders_filters_and_shows_evidence(store):
+    from storyline.tell.timeline import timeline
+
+    add(store, partnership("p1", "2022-09-15", "Reuters"))
+    add(store, summit_report("s1", "2022-09-15", "Reuters", day="2022-09-15"))
+    add(store, summit_report("s2", "2022-09-16", "AP", day="2022-09-15"))
+    add(store, unrelated("u1", "2022-09-16"))
+    entries = timeline(store, evidence=True)
+    assert [e.date for e in entries] == sorted(e.date for e in entries)
+    summit = [e for e in entries if e.date == "2022-09-15"]
+    assert summit and summit[0].outlets == ["AP", "Reuters"] and summit[0].n_articles == 2
+    assert any("Samarkand" in ev["sentence"] for ev in summit[0].evidence)
+    only = timeline(store, actor="Macron", show_all=True)
+    assert [e.title for e in only] == ["Biden and Macron meet in Paris"]
+    ranged = timeline(store, date_from="2022-09-01", date_to="2022-09-30", show_all=True)
+    assert all(e.date.startswith("2022-09") for e in ranged)
+
+
+def test_timeline_cli_json_shape_and_bad_input(store):
+    add(store, partnership("p1", "2022-09-15", "Reuters"))
+    add(store, summit_report("s1", "2022-09-15", "Reuters", day="2022-09-15"))
+    db = store.location
+    res = run_cli("timeline", "--db", db, "--json", "--all")
+    assert res.returncode == 0, res.stderr.decode()
+    data = json.loads(res.stdout)
+    assert len(data) == 2
+    for key in ("id", "date", "precision", "status", "title", "outlets", "n_articles", "evidence"):
+        assert key in data[0]
+    assert data[0]["precision"] == "month" and data[1]["precision"] == "day"
+    assert data[1]["evidence"][0]["sentence"].startswith("Vladimir Putin and Xi Jinping met")
+    res = run_cli("timeline", "--db", db, "--evidence")
+    out = res.stdout.decode()
+    assert "2022-09-15" in out and "Reuters" in out and "    [Reuters]" in out
+    bad = run_cli("timeline", "--db", db, "--from", "last week")
+    assert bad.returncode != 0 and b"Traceback" not in bad.stderr
+    assert b"ISO date" in bad.stderr
+
+
+def test_timeline_exports(store):
+    from storyline.export import export_string
+
+    add(store, partnership("p1", "2022-09-15", "Reuters"))
+    add(store, summit_report("s1", "2022-09-15", "Reuters", day="2022-09-15"))
+    tl = json.loads(export_string(store, "timelinejs"))
+    starts = sorted((s["start_date"]["year"], s["start_date"].get("day", "")) for s in tl["events"])
+    assert starts == [("2022", ""), ("2022", "15")]
+    assert "Putin" in tl["title"]["text"]["headline"]
+    table = list(csv.DictReader(io.StringIO(export_string(store, "events-csv"))))
+    assert [r["date"] for r in table] == ["2022-02", "2022-09-15"]
+    assert table[1]["actors"].split(";") == ["per:vladimir-putin", "per:xi-jinping"]
+    doc = export_string(store, "json")
+    path = store.location + ".json"
+    with open(path, "w") as fh:
+        fh.write(doc)
+    check = SHARED / "tools" / "check_export.py"
+    if check.exists():
+        res = subprocess.run([sys.executable, str(check), path], capture_output=True)
+        assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
+
+
+def test_tls_ranks_referenced_days_and_picks_central_keyword_sentences():
+    from datetime import date
+
+    from storyline.tell.tls import Doc, build_timeline, timex_dater
+
+    d1, d2, d3 = date(2011, 2, 11), date(2011, 2, 12), date(2011, 3, 1)
+    docs = []
+    for i in range(3):
+        sents = [
+            "Mubarak resigned as president of Egypt on Friday after weeks of protests .",
+            "Crowds in Cairo celebrated the fall of Mubarak through the night .",
+            "The weather was mild .",
+        ]
+        doc = Doc(f"a{i}", d2, sents)
+        doc.refs = timex_dater(sents, d2)
+        docs.append(doc)
+    late = Doc("b", d3, ["Mubarak was questioned by prosecutors in Cairo today ."])
+    late.refs = timex_dater(late.sentences, d3)
+    docs.append(late)
+    assert docs[0].refs[0] == [d1]  # "on Friday" before Saturday 12 February
+    tl = build_timeline(docs, n_dates=2, per_date=1, keywords=["mubarak"])
+    assert sorted(tl) == [d1, d2]  # the day referred to by three articles, and their pub day
+    assert tl[d1] == ["Mubarak resigned as president of Egypt on Friday after weeks of protests ."]
+    assert all("weather" not in s for sents in tl.values() for s in sents)
