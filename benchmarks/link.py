@@ -3,7 +3,8 @@
     python benchmarks/link.py --gva ../shared/benchmarks/gva-incidents \
         --timeline17 ../shared/benchmarks/timeline17 --sizes 10000 50000
 
-Texts: gva-incidents and Timeline17 articles concatenated (~11k), then repeated with
+Texts: gva-incidents and Timeline17 articles concatenated (~11k, shuffled; 1,010 held out for
+the measured batches, so no batch meets copies of itself in the store), then repeated with
 perturbation: copy k shifts every date by k*5 years (a growing archive keeps its per-day
 density), tags every capitalised word with a copy suffix (names stay as rare as in the
 original) and drops about a fifth of the sentences (no copy is an exact duplicate).
@@ -89,15 +90,17 @@ class StandInEmbedder:
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
 
 
-def make_articles(docs: list[dict], start: int, n: int, rng: random.Random) -> list[Article]:
+def make_articles(
+    docs: list[dict], start: int, n: int, rng: random.Random, prefix: str = "bench"
+) -> list[Article]:
     arts = []
     for i in range(start, start + n):
         d = perturb(docs[i % len(docs)], i // len(docs), rng)
         digest = content_hash(d["text"].encode())
         arts.append(
             Article(
-                id=article_id(f"bench/{i}", None, digest),
-                source=f"bench/{i}",
+                id=article_id(f"{prefix}/{i}", None, digest),
+                source=f"{prefix}/{i}",
                 content_hash=digest,
                 text=d["text"],
                 title=d["title"],
@@ -161,6 +164,10 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     docs = base_texts(args.gva, args.timeline17)
+    random.Random(1).shuffle(docs)
+    # held-out texts for the measured batches: no copy of them is in the store, so a batch
+    # meets a neighbourhood of related stories, not its own earlier copies
+    held, docs = docs[: args.batch + 10], docs[args.batch + 10 :]
     rng = random.Random(0)
     print(f"base texts: {len(docs)} (gva-incidents + Timeline17)")
     emb = StandInEmbedder()
@@ -168,7 +175,7 @@ def main() -> None:
     db = args.db or Path(tmp.name) / "bench.db"
     store = open_store(db)
     size = 0
-    next_new = 10**7  # measured batches come from a separate range of copies
+    next_new = 0  # index into the held-out texts (copy k of them for the k-th measurement)
     results = []
     for target in sorted(args.sizes):
         t = time.perf_counter()
@@ -178,15 +185,14 @@ def main() -> None:
             size += n
         build = time.perf_counter() - t
         # warm-up: loads (or lazily rebuilds) the ANN index, as a long-running process would
-        warm = make_articles(docs, next_new, 10, rng)
-        next_new += 10
+        warm = make_articles(held, next_new, 10, rng, prefix="warm")
         with store.transaction() as conn:
             store.add_articles(conn, [(a, None) for a in warm])
         t = time.perf_counter()
         la.link_articles(store, [a.id for a in warm], embedder=emb)
         warm_s = time.perf_counter() - t
-        batch = make_articles(docs, next_new, args.batch, rng)
-        next_new += args.batch
+        batch = make_articles(held, next_new + 10, args.batch, rng, prefix="new")
+        next_new += len(held)  # the next measurement uses the next perturbed copy
         with store.transaction() as conn:
             store.add_articles(conn, [(a, None) for a in batch])
         prof = None

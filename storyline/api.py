@@ -43,6 +43,29 @@ class Storyline:
     def article(self, article_id: str) -> Article:
         return article_from_row(self.store.article(article_id))
 
+    def timeline(self, **options: Any) -> builtins.list[Any]:
+        """Timeline entries (story, date_from, date_to, actor, show_all, evidence, limit)."""
+        from .tell.timeline import timeline
+
+        return timeline(self.store, **options)
+
+    def events(self) -> builtins.list[dict[str, Any]]:
+        """Linked events with their sources (the export's ``events`` records)."""
+        return self.export()["events"]
+
+    def quotes(self, speaker: str | None = None) -> builtins.list[dict[str, Any]]:
+        """Quotes, optionally of one speaker (substring of the name, any case)."""
+        rows = self.export()["quotes"]
+        if speaker:
+            rows = [q for q in rows if speaker.lower() in (q["speaker"] or "").lower()]
+        return rows
+
+    def entities(self) -> builtins.list[dict[str, Any]]:
+        return self.export()["entities"]
+
+    def stories(self) -> builtins.list[dict[str, Any]]:
+        return self.export()["stories"]
+
     def search(self, query: str, limit: int = 20) -> builtins.list[dict[str, Any]]:
         return self.store.search(query, limit=limit)
 
@@ -53,9 +76,11 @@ class Storyline:
         return build_document(self.store)
 
     def dataframe(self, kind: str = "articles") -> Any:
-        """A pandas DataFrame of articles, events, quotes, entities or stories."""
+        """A pandas DataFrame of articles, events, quotes, entities, stories or timeline."""
         import pandas as pd
 
+        if kind == "timeline":
+            return pd.DataFrame([e.to_dict() for e in self.timeline(show_all=True, limit=None)])
         doc = self.export()
         if kind not in doc:
             raise ValueError(f"kind must be one of {', '.join(doc)}")
