@@ -287,3 +287,32 @@ def test_eval_command_on_a_tiny_ecbplus(tmp_path):
     assert float(line.split()[3]) == 1.0  # both gold events found by our triggers
     bad = CliRunner().invoke(command, ["--ecbplus", str(tmp_path / "missing")])
     assert bad.exit_code != 0 and "not found" in str(bad.exception)  # the CLI prints one line
+
+
+@pytest.mark.model
+def test_date_of_the_start_of_an_event_is_that_events(nlp):
+    text = (
+        "His forces launch an offensive in the north, the biggest push since the start of "
+        "the invasion on February 24, 2022."
+    )
+    evs = run_events(nlp, text, "2024-05-17", [_timex(text, "February 24, 2022", "2022-02-24")])
+    assert by_trigger(evs, "invasion").date == "2022-02-24"
+    assert by_trigger(evs, "offensive").date != "2022-02-24"
+
+
+@pytest.mark.model
+def test_trigger_words_inside_names_are_no_events(nlp):
+    evs = run_events(nlp, "Former Cold War allies, China and Russia have grown closer.")
+    assert not [e for e in evs if e.trigger.lower() == "war"]
+    evs = run_events(nlp, "The war in Ukraine goes on.")
+    assert [e for e in evs if e.trigger.lower() == "war"]
+
+
+@pytest.mark.model
+def test_seeing_a_person_is_a_meeting_seeing_a_thing_is_not(nlp):
+    evs = run_events(nlp, "Vladimir Putin saw Xi Jinping in Beijing.")
+    seen = by_trigger(evs, "saw")
+    assert seen.type == "CONSULT" and "Xi Jinping" in seen.actors + seen.targets
+    assert not [
+        e for e in run_events(nlp, "The country saw a rise in prices.") if e.trigger == "saw"
+    ]

@@ -393,3 +393,242 @@ def test_wire_copy_takes_its_originals_date(store):
     a = rows(store, "articles", id="copy")[0]
     assert a["pub_date"] == "2021-03-02" and a["pub_date_source"] == "inferred"
     assert "copy of orig" in a["pub_date_evidence"]
+
+
+# ------------------------------------------------ part 3: content order, places, TIMEX3 values
+
+
+def placed_report(aid: str, pub: str, place: str, *, day: str | None = None) -> tuple:
+    """Putin and Xi met in ``place``; dated by the text when ``day`` is given, else by ``pub``."""
+    art, ann = make(aid, [f"Vladimir Putin and Xi Jinping met in {place}.", "Xi smiled."], pub)
+    mention(ann, "Vladimir Putin", "PERSON")
+    mention(ann, "Xi Jinping", "PERSON")
+    mention(ann, place, "GPE")
+    tx = timex(ann, "met", day) if day else None
+    event(
+        ann,
+        "met",
+        "CONSULT",
+        ["Vladimir Putin", "Xi Jinping"],
+        mode="meeting",
+        location=place,
+        date=day or pub,
+        precision="day",
+        timex=tx,
+    )
+    return art, ann
+
+
+def test_shared_place_picks_which_meeting_dates_an_article(store):
+    add(store, placed_report("tashkent", "2021-06-11", "Tashkent"))  # a Friday report, no time
+    add(store, placed_report("minsk", "2023-03-02", "Minsk", day="2023-03-02"))  # explicit day
+    art, ann = undated_report(
+        "later", [("Vladimir Putin and Xi Jinping met on Friday.", "Friday", "DCT<WD5")]
+    )
+    ann.sentences.append(Sentence(1, len(art.text) + 1, len(art.text) + 13, "In Tashkent."))
+    mention(ann, "Tashkent", "GPE", sentence=1)
+    add(store, (art, ann))
+    a = rows(store, "articles", id="later")[0]
+    assert "2021-06-11" <= a["pub_date"] <= "2021-06-17", a["pub_date_evidence"]
+    assert "Tashkent" in a["pub_date_evidence"]
+
+
+def test_same_people_elsewhere_without_a_place_do_not_date(store):
+    add(store, placed_report("tashkent", "2021-06-11", "Tashkent"))  # dated by its report only
+    art, ann = undated_report(
+        "later", [("Vladimir Putin and Xi Jinping met on Friday.", "Friday", "DCT<WD5")]
+    )
+    add(store, (art, ann))
+    assert rows(store, "articles", id="later")[0]["pub_date"] is None
+
+
+def test_dating_keeps_timex3_values_and_background_undated(store):
+    add(store, placed_report("known", "2022-09-15", "Samarkand", day="2022-09-15"))
+    art, ann = undated_report(
+        "announce", [("Vladimir Putin and Xi Jinping will meet next week.", "next week", "DCT@W+1")]
+    )
+    ann.events.append(EventMention("war", 0, 3, 0, "FIGHT", actors=[]))  # a background noun
+    add(store, (art, ann))
+    assert rows(store, "articles", id="announce")[0]["pub_date"]
+    tx = rows(store, "timexes", article_id="announce")[0]
+    assert tx["anchored"] and tx["value"] == "2022-W37"  # a TIMEX3 week, not a day range
+    war = [m for m in rows(store, "event_mentions", article_id="announce") if m["type"] == "FIGHT"]
+    assert war[0]["date"] is None  # not put on the article's own day
+
+
+def test_linking_does_not_depend_on_article_ids(tmp_path):
+    from storyline.store import open_store
+    from storyline.tell.timeline import timeline
+
+    def s_pub(s, aid: str) -> tuple:
+        with s.read() as conn:
+            a = schema.articles
+            return tuple(conn.execute(select(a.c.pub_date).where(a.c.id == aid)).one())
+
+    def undated(aid: str) -> tuple:
+        art, ann = undated_report(aid, [("Putin and Xi met on Friday.", "Friday", "DCT<WD5")])
+        ann.sentences.append(Sentence(1, len(art.text) + 1, len(art.text) + 13, "In Tashkent."))
+        mention(ann, "Tashkent", "GPE", sentence=1)
+        return art, ann
+
+    def run(name: str, ids: tuple[str, str, str]) -> list[tuple]:
+        s = open_store(tmp_path / f"{name}.db")
+        with s.transaction() as conn:
+            got = s.add_articles(
+                conn,
+                [
+                    undated(ids[0]),
+                    placed_report(ids[1], "2021-06-11", "Tashkent"),
+                    placed_report(ids[2], "2023-03-02", "Minsk", day="2023-03-02"),
+                ],
+            )
+        link_new(s, got)
+        out = sorted((e.date or "", e.title, e.n_articles) for e in timeline(s, show_all=True))
+        out.append(s_pub(s, ids[0]))
+        s.close()
+        return out
+
+    first = run("a", ("a1", "a2", "a3"))
+    assert first[-1][0] is not None  # the undated report was dated
+    assert first == run("b", ("z3", "z2", "z1"))
+
+
+def test_an_articles_later_actorless_meeting_is_its_main_meeting(store):
+    art, ann = make(
+        "summit",
+        [
+            "Vladimir Putin and Xi Jinping held a summit.",
+            "Putin and Xi praised each other at the meeting.",
+            "Analysts talked.",
+            "Thursday's meeting was long.",
+        ],
+        "2024-05-17",
+    )
+    for i, name in ((0, "Vladimir Putin"), (0, "Xi Jinping"), (1, "Putin"), (1, "Xi")):
+        mention(ann, name, "PERSON", sentence=i)
+    event(ann, "summit", "CONSULT", ["Vladimir Putin", "Xi Jinping"], mode="meeting")
+    event(ann, "meeting", "CONSULT", ["Putin", "Xi"], mode="meeting", sentence=1)
+    tx = timex(ann, "Thursday", "2024-05-16", sentence=3)
+    event(
+        ann,
+        "meeting",
+        "CONSULT",
+        [],
+        mode="meeting",
+        sentence=3,
+        timex=tx,
+        date="2024-05-16",
+        precision="day",
+    )
+    add(store, (art, ann))
+    ids = {m["event_id"] for m in rows(store, "event_mentions", article_id="summit")}
+    assert len(ids) == 1
+    ev = rows(store, "events", id=ids.pop())[0]
+    assert ev["date"] == "2024-05-16" and ev["title"] == "Putin and Xi meet"
+
+
+def test_small_rules():
+    from collections import Counter
+    from datetime import date
+
+    from storyline.link.dating import _as_value, range_timex3, same_place, target_rank
+    from storyline.link.events import main_event
+
+    assert range_timex3((date(2022, 9, 12), date(2022, 9, 18))) == ("2022-W37", None)
+    assert range_timex3((date(2020, 1, 1), date(2020, 12, 31))) == ("2020", None)
+    assert range_timex3((date(2022, 9, 1), date(2022, 9, 30))) == ("2022-09", None)
+    assert range_timex3((date(2022, 9, 14), date(2022, 9, 16))) == ("2022-09-14", "2022-09-16")
+    assert _as_value((date(2020, 1, 1), date(2020, 12, 31))) == ("2020", None, "year")
+    assert target_rank(False, False, False) == 0
+    assert target_rank(False, False, True) > target_rank(True, True, False)
+    assert same_place("Samarkand", {"samarkand", "china"}) and not same_place("Minsk", {"china"})
+    c = Counter({("e1", "happened"): 3, ("e2", "happened"): 1, ("e3", "planned"): 1})
+    assert main_event(c, "happened") == "e1"
+    assert main_event(c, "planned") is None  # one mention is not the article's main event
+    assert main_event(c, "hypothetical") is None
+
+
+def test_titles_name_who_acts():
+    from storyline.link.events import make_title, title_mode
+
+    ukraine = ("Ukraine", "COUNTRY")
+    russia = ("Russia", "COUNTRY")
+    # Ukraine only undergoes "sending forces into Ukraine": no "Ukraine mobilizes"
+    assert make_title("MOBILIZE", "troops", [ukraine], None, "sending", subjects=[]) == (
+        "Forces sent to Ukraine"
+    )
+    assert make_title("FIGHT", None, [ukraine, russia], None, "war", subjects=[russia]) == (
+        "Russia fights Ukraine"
+    )
+    china = ("China", "COUNTRY")
+    assert make_title("COOPERATE", "military", [china, russia], None, "x", subjects=[china]) == (
+        "China and Russia hold military exercises"
+    )
+    assert make_title("CONSULT", "meeting", [("Vladimir Putin", "PERSON")], "Samarkand", "met") == (
+        "Putin meets in Samarkand"
+    )
+    from collections import Counter
+
+    assert title_mode(Counter({"invasion": 1}), 4) is None
+    assert title_mode(Counter({"invasion": 2}), 3) == "invasion"
+
+
+def test_subject_ids_from_mention_roles():
+    from storyline.link.events import subject_ids
+
+    ms = [{"actors": ["Putin"], "targets": ["Ukraine"]}, {"actors": ["Russia's"], "targets": []}]
+    full = {"p": "Vladimir Putin", "u": "Ukraine", "r": "Russia"}
+    assert subject_ids(ms, full) == {"p", "r"}
+
+
+def test_a_dated_actorless_mention_takes_the_articles_only_parties(store):
+    art, ann = make(
+        "recap",
+        [
+            "Russia's invasion of Ukraine goes on.",
+            "The offensive is the biggest since the invasion on February 24, 2022.",
+        ],
+        "2024-05-17",
+    )
+    mention(ann, "Russia", "GPE")
+    mention(ann, "Ukraine", "GPE")
+    event(ann, "invasion", "FIGHT", ["Russia"], targets=["Ukraine"], mode="invasion")
+    tx = timex(ann, "February 24, 2022", "2022-02-24", sentence=1)
+    event(
+        ann,
+        "invasion",
+        "FIGHT",
+        [],
+        mode="invasion",
+        sentence=1,
+        timex=tx,
+        date="2022-02-24",
+        precision="day",
+    )
+    add(store, (art, ann))
+    dated = [e for e in rows(store, "events") if e["date"] == "2022-02-24"]
+    assert len(dated) == 1
+    assert dated[0]["title"].startswith("Invasion of")  # not "Ukraine invades Russia"
+    assert len(dated[0]["actors"]) == 2
+
+
+def test_article_parties_only_when_unambiguous():
+    from storyline.link.events import article_parties
+
+    def m(actors, mode="invasion", aid="a"):
+        return {"article_id": aid, "type": "FIGHT", "mode": mode, "actor_ids": actors}
+
+    got = article_parties([m(["ru", "ua"]), m(["ru", "ua"]), m([]), m(["x"], mode=None)])
+    assert got == {("a", "fight", "invasion"): ("ru", "ua")}
+    assert article_parties([m(["ru", "ua"]), m(["us"])]) == {}
+
+
+def test_unresolved_titles_are_no_people_and_names_tie_by_text():
+    from storyline.link.entities import Key, _best_name, mention_key
+
+    row = {"label": "PERSON", "kind": "title", "canonical": None, "text": "the Chinese leader"}
+    assert mention_key(row, {}) is None
+    key = Key("org:sco", "shanghai cooperation organization", "ORG", None)
+    names = {"Shanghai Cooperation Organization", "Shanghai Cooperation Organisation"}
+    # same length: the tie goes by text, whatever order the set iterates in
+    assert _best_name(key, names) == "Shanghai Cooperation Organisation"

@@ -157,3 +157,30 @@ def test_tls_ranks_referenced_days_and_picks_central_keyword_sentences():
     assert sorted(tl) == [d1, d2]  # the day referred to by three articles, and their pub day
     assert tl[d1] == ["Mubarak resigned as president of Egypt on Friday after weeks of protests ."]
     assert all("weather" not in s for sents in tl.values() for s in sents)
+
+
+def test_default_view_keeps_background_dated_to_the_day():
+    from storyline.tell.timeline import TimelineEntry, keep
+
+    def entry(precision: str) -> TimelineEntry:
+        return TimelineEntry(
+            id="e",
+            date="2022-02-24"[: {"day": 10, "year": 4}[precision]],
+            date_end=None,
+            precision=precision,
+            status="happened",
+            type="FIGHT",
+            title="Invasion",
+            location=None,
+            actors=[],
+            outlets=["X"],
+            n_articles=1,
+            n_outlets=1,
+            story=None,
+            salience=1.0,
+            explicit_date=True,
+            recalled=True,
+        )
+
+    assert keep(entry("day"), set(), set())  # "the invasion on February 24, 2022"
+    assert not keep(entry("year"), set(), set())  # "a crackdown in 2020": too vague alone

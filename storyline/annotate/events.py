@@ -210,6 +210,10 @@ def _noun_trigger(tok: Token, lex: Lexicon) -> tuple[str, str | None] | None:
     return hit
 
 
+# a trigger word inside a name is no event: "the Cold War" (EVENT), "War Office", "Sanctions Act"
+NAME_LABELS = ("PERSON", "GPE", "ORG", "EVENT", "LAW", "WORK_OF_ART", "FAC")
+
+
 def find_triggers(doc: Doc, lex: Lexicon | None = None) -> dict[int, tuple[str, str | None]]:
     """Token index -> (type, mode) for every trigger in ``doc``: one pass, dict look-ups."""
     lex = lex or load_lexicon()
@@ -218,7 +222,7 @@ def find_triggers(doc: Doc, lex: Lexicon | None = None) -> dict[int, tuple[str, 
         pos = tok.pos_
         if pos == "VERB":
             hit = _verb_trigger(tok, lex)
-        elif pos in ("NOUN", "PROPN") and tok.ent_type_ not in ("PERSON", "GPE", "ORG"):
+        elif pos in ("NOUN", "PROPN") and tok.ent_type_ not in NAME_LABELS:
             hit = _noun_trigger(tok, lex)
         else:
             continue
@@ -716,6 +720,22 @@ def _iso_range(value: str) -> tuple[str, str | None, str] | None:
     return None
 
 
+# "the start of the invasion on February 24": the date is the invasion's, not the verb's
+ASPECT_NOUNS = {"start", "beginning", "outbreak", "onset", "launch", "end", "height"}
+
+
+def _aspect_event(noun: Token, triggers: dict[int, Any]) -> int | None:
+    """The trigger an aspect noun is about: "start of the invasion" -> invasion."""
+    if noun.lemma_.lower() not in ASPECT_NOUNS or noun.pos_ != "NOUN":
+        return None
+    for prep in noun.children:
+        if prep.dep_ == "prep" and prep.lower_ == "of":
+            for obj in prep.children:
+                if obj.dep_ == "pobj" and obj.i in triggers:
+                    return obj.i
+    return None
+
+
 def _timex_attachment(root: Token, triggers: dict[int, Any]) -> int | None:
     """The predicate (trigger or verb) a time expression modifies."""
     cur = root
@@ -725,6 +745,9 @@ def _timex_attachment(root: Token, triggers: dict[int, Any]) -> int | None:
         cur = cur.head
         if cur.i in triggers or cur.pos_ in ("VERB", "AUX"):
             return cur.i
+        aspect = _aspect_event(cur, triggers)
+        if aspect is not None:
+            return aspect
     return None
 
 

@@ -16,7 +16,8 @@ from . import cli, db_option, open_db
     "fmt",
     default="json",
     show_default=True,
-    help="json (the DESIGN.md contract), jsonl, csv, and any format a stage adds.",
+    help="json (the DESIGN.md contract), jsonl, csv (articles), events-csv, timelinejs, "
+    "html (self-contained report), parquet (needs -o).",
 )
 @click.option(
     "-o",

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ..store import schema
-from .entities import EntityIndex
+from .entities import EntityIndex, fold
 from .events import _actor_ids, _candidates, compatible, load_mentions, parse_date, span
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,46 @@ def has_explicit_date(conn: Connection, event_id: str) -> bool:
     )
 
 
+PLACE_LABELS = ("GPE", "LOC", "FAC")
+
+
+def article_places(conn: Connection, article_id: str) -> set[str]:
+    """The places an article names (folded): where its events happen and its place mentions."""
+    em, mt = schema.event_mentions, schema.mentions
+    out = {
+        fold(r.location)
+        for r in conn.execute(
+            select(em.c.location).where(em.c.article_id == article_id, em.c.location.is_not(None))
+        )
+    }
+    out |= {
+        fold(r.text)
+        for r in conn.execute(
+            select(mt.c.text).where(mt.c.article_id == article_id, mt.c.label.in_(PLACE_LABELS))
+        )
+    }
+    return {p for p in out if p}
+
+
+def same_place(location: str | None, places: set[str]) -> bool:
+    """The event's place is one the article names ("Samarkand" in both)."""
+    if not location:
+        return False
+    f = fold(location)
+    return any(f == p or (len(p) > 3 and (p in f or f in p)) for p in places)
+
+
+def target_rank(explicit: bool, related: bool, placed: bool) -> int:
+    """How far a strongly matching dated event may date an article (0: not at all).
+
+    The same place counts most (same kind, same actors, same place: the same event, not another
+    meeting of the same people), then a date a text gives, then a close report of this article
+    carrying it. A day-dated report alone, with none of these, does not say which of several
+    meetings of the same people this one is.
+    """
+    return 4 * placed + 2 * explicit + related
+
+
 def _event_target(row: dict[str, Any]) -> tuple[date, date] | None:
     if row["precision"] != "day" or not row["date"]:
         return None
@@ -272,6 +312,7 @@ def infer_date(conn: Connection, article_id: str, index: EntityIndex) -> tuple[s
         if not tx["anchored"] and is_clue(tx):
             by_sentence.setdefault(tx["sentence"], []).append(tx)
     related = related_articles(conn, article_id)
+    places: set[str] | None = None
     used: set[int] = set()
     for m in load_mentions(conn, [article_id], only_unlinked=False):
         tx = txs.get(m["timex"]) if m["timex"] is not None else None
@@ -285,17 +326,22 @@ def infer_date(conn: Connection, article_id: str, index: EntityIndex) -> tuple[s
         if tx is None or tx["anchored"] or not is_clue(tx) or tx["idx"] in used:
             continue
         m["actor_ids"] = _actor_ids(conn, index, m)
-        targets: dict[tuple[date, date], tuple[bool, str]] = {}
+        if places is None:
+            places = article_places(conn, article_id)
+        targets: dict[tuple[date, date], tuple[int, str]] = {}
         for ev in _candidates(conn, m, None):
             tgt = _event_target(ev)
             if tgt and strong_match(m, ev):
-                explicit = has_explicit_date(conn, ev["id"])
-                if not explicit and not event_articles(conn, ev["id"]) & related:
-                    continue  # a publication date stands for the event only in close coverage
-                if tgt not in targets or explicit:
-                    targets[tgt] = (explicit, ev["title"])
-        if any(v[0] for v in targets.values()):  # dates given in a text beat publication dates
-            targets = {k: v for k, v in targets.items() if v[0]}
+                rank = target_rank(
+                    has_explicit_date(conn, ev["id"]),
+                    bool(event_articles(conn, ev["id"]) & related),
+                    same_place(ev["location"], places),
+                )
+                if rank and (tgt not in targets or rank > targets[tgt][0]):
+                    targets[tgt] = (rank, ev["title"])
+        if targets:  # dates given in a text beat publication dates; a shared place beats none
+            top = max(v[0] for v in targets.values())
+            targets = {k: v for k, v in targets.items() if v[0] == top}
         if not targets:
             continue
         used.add(tx["idx"])
@@ -345,7 +391,9 @@ def date_articles(
     """Infer publication dates for the undated articles among these; resolve their times."""
     a = schema.articles
     rows = conn.execute(
-        select(a.c.id).where(a.c.id.in_(list(article_ids)), a.c.pub_date.is_(None))
+        select(a.c.id)
+        .where(a.c.id.in_(list(article_ids)), a.c.pub_date.is_(None))
+        .order_by(a.c.content_hash, a.c.id)  # by content: never by path-derived ids
     ).all()
     out: dict[str, dict[str, Any]] = {}
     for (aid,) in rows:
@@ -390,14 +438,17 @@ def resolve_times(conn: Connection, article_id: str, dct: date) -> int:
     n = 0
     values: dict[int, tuple[str, str | None, str]] = {}
     for tx in txs:
-        rng = _timex_range(tx, dct, status_of.get(tx["idx"], "happened"))
+        status = status_of.get(tx["idx"], "happened")
+        rng = _timex_range(tx, dct, status)
         if rng is None:
             continue
-        value, end, prec = _as_value(rng)
+        tx_value, tx_end = timex3_values(tx, dct, status, rng)
         conn.execute(
-            update(tt).where(tt.c.id == tx["id"]).values(value=value, end_value=end, anchored=True)
+            update(tt)
+            .where(tt.c.id == tx["id"])
+            .values(value=tx_value, end_value=tx_end, anchored=True)
         )
-        values[tx["idx"]] = (value, end, prec)
+        values[tx["idx"]] = _as_value(rng)  # events store day ranges; the timex row TIMEX3
         n += 1
     for idx, (value, end, prec) in values.items():
         conn.execute(
@@ -405,12 +456,57 @@ def resolve_times(conn: Connection, article_id: str, dct: date) -> int:
             .where(em.c.article_id == article_id, em.c.timex == idx)
             .values(date=value, date_end=end, precision=prec)
         )
-    conn.execute(
-        update(em)
-        .where(em.c.article_id == article_id, em.c.timex.is_(None), em.c.date.is_(None))
-        .values(date=dct.isoformat(), precision="day")
-    )
+    # Mentions without a time of their own stay undated: the annotator gives the publication
+    # day only to simple-past news of the day, which it cannot tell apart here without the parse;
+    # linking still places them by the (now known) publication date.
     return n
+
+
+def timex3_values(
+    tx: dict[str, Any], dct: date, status: str, rng: tuple[date, date]
+) -> tuple[str, str | None]:
+    """The TIMEX3 value (and end value) of a relative time anchored at ``dct``: the timex
+    component's own resolution where it has one, else the range written as a TIMEX3 value
+    ("2022-09-15", "2022-W37", "2022-09", "2022"), never a made-up day range."""
+    if tx.get("symbolic"):
+        try:
+            from ..annotate.timex import resolve
+            from ..records import Timex
+
+            got = resolve(
+                Timex(
+                    start=tx["start"],
+                    end=tx["end"],
+                    text=tx["text"],
+                    type=tx["type"],
+                    value=tx["value"],
+                    sentence=tx["sentence"],
+                    anchored=False,
+                    symbolic=tx["symbolic"],
+                    end_value=tx.get("end_value"),
+                ),
+                dct.isoformat(),
+            )
+            if got.anchored and value_range(got.value) is not None:
+                return got.value, got.end_value
+        except Exception:  # their resolver may not know a form; write the range ourselves
+            pass
+    return range_timex3(rng)
+
+
+def range_timex3(rng: tuple[date, date]) -> tuple[str, str | None]:
+    """A day range as a TIMEX3 value: a day, an ISO week, a month or a year; else two days."""
+    lo, hi = rng
+    if lo == hi:
+        return lo.isoformat(), None
+    if lo.weekday() == 0 and (hi - lo).days == 6:
+        y, w, _ = lo.isocalendar()
+        return f"{y}-W{w:02d}", None
+    if lo.day == 1 and (hi + timedelta(days=1)).day == 1 and lo.month == hi.month:
+        return lo.isoformat()[:7], None
+    if (lo.month, lo.day, hi.month, hi.day) == (1, 1, 12, 31) and lo.year == hi.year:
+        return str(lo.year), None
+    return lo.isoformat(), hi.isoformat()
 
 
 def _as_value(rng: tuple[date, date]) -> tuple[str, str | None, str]:
@@ -419,4 +515,6 @@ def _as_value(rng: tuple[date, date]) -> tuple[str, str | None, str]:
         return lo.isoformat(), None, "day"
     if lo.day == 1 and (hi + timedelta(days=1)).day == 1 and lo.month == hi.month:
         return lo.isoformat()[:7], None, "month"
+    if (lo.month, lo.day, hi.month, hi.day) == (1, 1, 12, 31) and lo.year == hi.year:
+        return str(lo.year), None, "year"  # "two years ago": a year, not 365 days
     return lo.isoformat(), hi.isoformat(), "day"

@@ -176,6 +176,7 @@ def fold(text: str) -> str:
     s = s.replace("’", "'").replace("‘", "'").strip().lower()
     s = re.sub(r"'s$", "", s)
     s = re.sub(r"^[\"'(\[]+|[\"')\].,;:!?]+$", "", s)
+    s = re.sub(r"(?<=\w)isation", "ization", s)  # "Organisation" is "Organization"
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -244,6 +245,8 @@ def mention_key(m: dict[str, Any], full_names: dict[str, str]) -> Key | None:
     """Resolve one mention row to an entity key, using the article's full person names."""
     label = m["label"]
     surface = m["canonical"] or m["text"]
+    if m["kind"] in ("pronoun", "title") and not m["canonical"]:
+        return None  # "the Chinese leader" unresolved: no person called "Leader"
     if label == "PERSON" or (m["kind"] == "title" and m["canonical"]):
         name = person_name(surface)
         if not name:
@@ -327,7 +330,11 @@ def link_entities(conn: Connection, article_ids: Sequence[str]) -> EntityIndex:
     rows = [
         dict(r)
         for r in conn.execute(
-            select(mt).where(mt.c.article_id.in_(list(article_ids))).order_by(mt.c.id)
+            select(mt)
+            .join(schema.articles, schema.articles.c.id == mt.c.article_id)
+            .where(mt.c.article_id.in_(list(article_ids)))
+            # by content, not by id or ingest order: the result must not depend on file paths
+            .order_by(schema.articles.c.content_hash, mt.c.start, mt.c.id)
         ).mappings()
     ]
     by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -429,7 +436,7 @@ def _write(
 def _best_name(key: Key, aliases: set[str]) -> str:
     """The display name: a surface form that folds to the key's name, else the key's name."""
     if key.type in ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"):
-        for a in sorted(aliases, key=len, reverse=True):
+        for a in sorted(aliases, key=lambda x: (-len(x), x)):  # ties by text: not set order
             if person_name(a) == key.name or fold(a) == key.name:
                 return re.sub(r"['’]s$", "", a)
     return key.name

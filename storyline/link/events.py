@@ -149,6 +149,9 @@ def compatible(
         lo, hi = span(ev["date"], ev["precision"], ev["date_end"])
         if mspan[1] < lo or mspan[0] > hi:
             return 0.0
+    pubs = ev.get("pub_span")
+    if mspan is not None and not ev["date"] and pubs and (mspan[1] < pubs[0] or mspan[0] > pubs[1]):
+        return 0.0  # an undated event lies near its reports: not a story two years apart
     if mspan is None and ev["date"] and not any_date and not m.get("related_ok", {}).get(ev["id"]):
         return 0.0  # an undated mention joins a dated event only through a related article
     ma, ea = set(m["actor_ids"]), set(ev["actors"] or [])
@@ -176,7 +179,7 @@ def _candidates(conn: Connection, m: dict[str, Any], mspan: tuple[date, date] | 
         lo = (mspan[0] - timedelta(days=31)).isoformat()[:4]
         hi = (mspan[1] + timedelta(days=1)).isoformat()
         q = q.where(or_(ev.c.date.is_(None), ev.c.date.between(lo, hi)))
-    return [dict(r) for r in conn.execute(q.limit(500)).mappings()]
+    return [dict(r) for r in conn.execute(q.order_by(ev.c.seq).limit(500)).mappings()]
 
 
 def event_id(mention_id: str) -> str:
@@ -192,7 +195,7 @@ def load_mentions(
             em,
             a.c.pub_date.label("pub_date"),
             a.c.pub_date_precision.label("pub_precision"),
-            a.c.seq.label("seq"),
+            a.c.content_hash.label("content_hash"),
         )
         .join(a, a.c.id == em.c.article_id)
         .where(em.c.article_id.in_(list(article_ids)))
@@ -200,7 +203,8 @@ def load_mentions(
     if only_unlinked:
         q = q.where(em.c.event_id.is_(None))
     rows = [dict(r) for r in conn.execute(q).mappings()]
-    rows.sort(key=lambda r: (r["pub_date"] or "9999", r["seq"], r["sentence"], r["start"]))
+    # by date, then content: linking must not depend on article ids, paths or ingest order
+    rows.sort(key=lambda r: (r["pub_date"] or "9999", r["content_hash"], r["sentence"], r["start"]))
     return rows
 
 
@@ -216,20 +220,44 @@ def link_events(
     touched: set[str] = set()
     related: dict[str, set[str]] = {}
     recent: dict[tuple[str, str, str | None], tuple[str, int]] = {}
-    for m in load_mentions(conn, article_ids):
+    slot_events: dict[tuple[str, str, str | None], Counter[tuple[str, str]]] = {}
+    pub_spans: dict[str, tuple[date, date] | None] = {}  # per undated event; reset on change
+    mentions = load_mentions(conn, article_ids)
+    for m in mentions:
+        m["actor_ids"] = _actor_ids(conn, index, m)
+    parties = article_parties(mentions)
+    for m in mentions:
         if need_date and not m["pub_date"] and not m["date"]:
             continue
-        m["actor_ids"] = _actor_ids(conn, index, m)
         slot = (m["article_id"], family(m["type"]), m["mode"])
+        if not m["actor_ids"] and m["mode"] and m["timex"] is not None and slot in parties:
+            # "the invasion on February 24, 2022" in an article whose only invasion is
+            # "Russia's invasion of Ukraine": the same parties, so the dated event has them
+            m["actor_ids"] = list(parties[slot])
         near = recent.get(slot)
+        sole = main_event(slot_events.get(slot, Counter()), m["status"])
         if not m["actor_ids"] and near and 0 <= m["sentence"] - near[1] <= NEAR_SENTENCES:
             # "the meeting" right after "Putin and Xi met": the same event, actors left implicit
             conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=near[0]))
             refresh_event(conn, near[0])
+            pub_spans.pop(near[0], None)
+            continue
+        if not m["actor_ids"] and sole:
+            # "Thursday's meeting" later in an article about one meeting of named people: that
+            # meeting (its explicit time then dates it)
+            conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=sole))
+            refresh_event(conn, sole)
+            pub_spans.pop(sole, None)
+            touched.add(sole)
             continue
         mspan = mention_span(m)
         best: Candidate | None = None
         cands = _candidates(conn, m, mspan)
+        for ev in cands:
+            if not ev["date"]:
+                if ev["id"] not in pub_spans:
+                    pub_spans[ev["id"]] = event_pub_span(conn, ev["id"])
+                ev["pub_span"] = pub_spans[ev["id"]]
         if mspan is None:
             from .dating import event_articles, related_articles
 
@@ -248,9 +276,50 @@ def link_events(
             _absorb(conn, best.row, m)
         conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=eid))
         refresh_event(conn, eid)  # later mentions of the batch see its date and place
-        recent[slot] = (eid, m["sentence"])
+        pub_spans.pop(eid, None)
+        if m["actor_ids"]:  # only a mention naming its actors can stand for "the meeting"
+            recent[slot] = (eid, m["sentence"])
+            slot_events.setdefault(slot, Counter())[(eid, m["status"])] += 1
         touched.add(eid)
     return touched
+
+
+def event_pub_span(conn: Connection, eid: str) -> tuple[date, date] | None:
+    """Where an undated event may lie: around the publication dates of its reports."""
+    em, a = schema.event_mentions, schema.articles
+    pubs = [
+        d
+        for (v,) in conn.execute(
+            select(a.c.pub_date).join(em, em.c.article_id == a.c.id).where(em.c.event_id == eid)
+        )
+        if (d := parse_date(v))
+    ]
+    if not pubs:
+        return None
+    return (min(pubs) - timedelta(days=WEAK_AHEAD), max(pubs) + timedelta(days=WEAK_AHEAD))
+
+
+def article_parties(mentions: list[dict[str, Any]]) -> dict[tuple, tuple[str, ...]]:
+    """Per (article, family, mode): the parties, where every mention naming them names the
+    same ones (one invasion, by one country of another); absent where they differ."""
+    seen: dict[tuple, set[tuple[str, ...]]] = {}
+    for m in mentions:
+        if m["actor_ids"] and m["mode"]:
+            slot = (m["article_id"], family(m["type"]), m["mode"])
+            seen.setdefault(slot, set()).add(tuple(m["actor_ids"]))
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+
+
+def main_event(counts: Counter[tuple[str, str]], status: str) -> str | None:
+    """The article's main event of a kind: the one its named-actor mentions of that status
+    mostly refer to (two or more, more than any other), else None."""
+    if status not in ("happened", "planned"):
+        return None
+    per = Counter({eid: n for (eid, st), n in counts.items() if st == status})
+    top = per.most_common(2)
+    if not top or top[0][1] < 2 or (len(top) > 1 and top[1][1] == top[0][1]):
+        return None
+    return top[0][0]
 
 
 def _recalled(conn: Connection, m: dict[str, Any], mspan: tuple[date, date]) -> Candidate | None:
@@ -334,11 +403,9 @@ def _vote_date(ms: list[dict[str, Any]]) -> tuple[str | None, str | None, str | 
     rank = {"day": 0, "month": 1, "year": 2}
     dated = [m for m in ms if m["date"] and m["timex"] is not None]
     if not dated:
-        pool = [
-            m["date"] or m["pub_date"]
-            for m in ms
-            if m["status"] == "happened" and (m["date"] or _day(m["pub_date"]))
-        ]
+        # only dates the annotator gave ("met in Samarkand" on the day's report); a background
+        # noun ("the war") recalled without a time does not happen on the publication day
+        pool = [m["date"] for m in ms if m["status"] == "happened" and m["date"]]
         if not pool:
             return None, None, None
         per_article = Counter(pool)  # the day most reports agree on; ties: the earliest
@@ -366,6 +433,7 @@ def refresh_event(conn: Connection, eid: str) -> None:
             select(em, a.c.outlet.label("outlet"), a.c.pub_date.label("pub_date"))
             .join(a, a.c.id == em.c.article_id)
             .where(em.c.event_id == eid)
+            .order_by(a.c.content_hash, em.c.sentence, em.c.start)  # ties: by content
         ).mappings()
     ]
     row = conn.execute(select(ev).where(ev.c.id == eid)).mappings().first()
@@ -378,26 +446,33 @@ def refresh_event(conn: Connection, eid: str) -> None:
     n_articles = len({m["article_id"] for m in ms})
     actor_count: Counter[str] = Counter()
     actors = list(row["actors"] or [])
-    names = {
-        r.id: (short_name(r.name, r.type, r.aliases or []), r.type)
-        for r in conn.execute(
-            select(et.c.id, et.c.name, et.c.type, et.c.aliases).where(et.c.id.in_(actors))
-        )
-    }
+    names: dict[str, tuple[str, str]] = {}
+    full: dict[str, str] = {}
+    for r in conn.execute(
+        select(et.c.id, et.c.name, et.c.type, et.c.aliases).where(et.c.id.in_(actors))
+    ):
+        names[r.id] = (short_name(r.name, r.type, r.aliases or []), r.type)
+        full[r.id] = r.name
+    subjects = subject_ids(ms, full)
+    objects = subject_ids(ms, full, role="targets") - subjects
     for i, aid in enumerate(actors):
         actor_count[aid] = len(actors) - i
-    types = Counter(m["type"] for m in ms)
-    modes = Counter(m["mode"] for m in ms if m["mode"])
-    triggers = Counter(fold(m["trigger"]) for m in ms)
+    # name the event as the mentions that date it do ("the invasion on February 24, 2022")
+    basis = [m for m in ms if m["timex"] is not None and m["date"] == d] or ms
+    types = Counter(m["type"] for m in basis)
+    modes = Counter(m["mode"] for m in basis if m["mode"])
+    triggers = Counter(fold(m["trigger"]) for m in basis)
     title = make_title(
         types.most_common(1)[0][0],
-        modes.most_common(1)[0][0] if modes else None,
+        title_mode(modes, len(basis)),
         sorted(
             (names[x] for x in actors if x in names),
             key=lambda nt: nt[1] not in ("PERSON", "COUNTRY", "GOV"),
         ),
         location,
         triggers.most_common(1)[0][0],
+        subjects=[names[x] for x in actors if x in names and x in subjects],
+        objects=[names[x] for x in actors if x in names and x in objects],
     )
     conn.execute(
         update(ev)
@@ -431,25 +506,92 @@ def short_name(name: str, etype: str, aliases: Sequence[str] = ()) -> str:
     return name
 
 
+def title_mode(modes: Counter[str], n_mentions: int) -> str | None:
+    """The mode a title may name: the commonest, when at least half the mentions carry it
+    (one "invasion" among reports of an "offensive" does not make the offensive an invasion)."""
+    if not modes:
+        return None
+    mode, n = modes.most_common(1)[0]
+    return mode if 2 * n >= n_mentions else None
+
+
+def subject_ids(ms: list[dict[str, Any]], full: dict[str, str], role: str = "actors") -> set[str]:
+    """The entities that act in some mention (not only undergo): "sending forces into Ukraine"
+    has Ukraine only as a target, so no title may say "Ukraine mobilizes"."""
+    surfaces = {fold(x) for m in ms for x in (m[role] or []) if x}
+    out = set()
+    for eid, name in full.items():
+        f = fold(name)
+        toks = f.split()
+        if any(sf == f or sf in toks or f in sf.split() for sf in surfaces):
+            out.add(eid)
+    return out
+
+
+NOMINAL = {  # titles for events whose named parties are all on the receiving end
+    "invasion": "Invasion of {}",
+    "visit": "Visit to {}",
+    "MOBILIZE": "Forces sent to {}",
+    "FIGHT": "Fighting against {}",
+    "ASSAULT": "Attack on {}",
+    "SANCTION": "Sanctions on {}",
+    "COERCE": "Pressure on {}",
+    "ACCUSE": "Criticism of {}",
+    "THREATEN": "Threats against {}",
+    "SUPPORT": "Support for {}",
+    "AID": "Aid to {}",
+    "CONSULT": "Talks with {}",
+    "AGREE": "Agreement with {}",
+    "COOPERATE": "Cooperation with {}",
+    "PROTEST": "Protests against {}",
+    "DEMAND": "Demands on {}",
+    "REQUEST": "Calls on {}",
+}
+JOINT_MODES = {"exercise": ("hold exercises", "holds exercises")}
+JOINT_MODES["military"] = ("hold military exercises", "holds military exercises")
+
+
 def make_title(
     etype: str,
     mode: str | None,
     actors: list[tuple[str, str]],
     location: str | None,
     trigger: str,
+    *,
+    subjects: list[tuple[str, str]] | None = None,
+    objects: list[tuple[str, str]] | None = None,
 ) -> str:
-    """A short headline: actors + verb + place, e.g. "Putin and Xi meet in Samarkand"."""
+    """A short headline: actors + verb + place, e.g. "Putin and Xi meet in Samarkand".
+
+    ``subjects`` (when given) are the actors that act; with none, the parties are only on the
+    receiving end and the title is a noun phrase ("Invasion of Ukraine").
+    """
     names: list[str] = []
+    if subjects is not None and subjects:
+        actors = list(subjects) + [a for a in actors if a not in subjects]
     for name, t in actors:
         s = short_name(name, t)
         if s not in names:
             names.append(s)
     names = names[:2]
-    plural, singular = MODE_VERBS.get(mode or "", VERBS.get(etype, (trigger, trigger)))
+    verbs = {**MODE_VERBS, **JOINT_MODES}
+    plural, singular = verbs.get(mode or "", VERBS.get(etype, (trigger, trigger)))
+    if names and subjects is not None and not subjects:
+        pattern = NOMINAL.get(mode or "") or NOMINAL.get(etype)
+        if pattern:
+            named = [short_name(n, t) for n, t in objects or []] or names
+            title = pattern.format(" and ".join(dict.fromkeys(named[:2])))
+            if location and fold(location) not in fold(title):
+                title += f" in {location}"
+            return title
     if not names:
         subject, verb = "", trigger
     elif len(names) == 1:
         subject, verb = names[0], singular
+    elif mode in JOINT_MODES:
+        subject, verb = " and ".join(names), plural
+    elif etype == "FIGHT" and subjects is not None and len(subjects) == 1:
+        subject, verb = names[0], f"{singular} {' and '.join(names[1:])}"  # one side attacks
     elif mode in MODE_VERBS or etype not in ("CONSULT", "AGREE", "COOPERATE", "FIGHT"):
         subject, verb = names[0], f"{singular} {' and '.join(names[1:])}"
     else:

@@ -224,9 +224,7 @@ class Store:
             added.append(art.id)
         if rows:
             # a concurrent writer may have stored the same document meanwhile: skip, never fail
-            inserted = {
-                r[0] for r in conn.execute(self._insert_ignore(a).returning(a.c.id), rows)
-            }
+            inserted = {r[0] for r in conn.execute(self._insert_ignore(a).returning(a.c.id), rows)}
             added = [i for i in added if i in inserted]
             if self.dialect == "sqlite" and added:
                 conn.execute(

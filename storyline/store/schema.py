@@ -106,7 +106,7 @@ mentions = Table(
     Column("country", String(8)),
     Column("lat", Float),
     Column("lon", Float),
-    Column("entity_id", String(32), index=True),
+    Column("entity_id", String(40), index=True),  # entities.id: up to 40 (link/entities.slug_id)
 )
 
 timexes = Table(
@@ -143,7 +143,7 @@ quotes = Table(
     Column("addressee", Text),
     Column("channel", Text),
     Column("second_hand", Boolean, nullable=False, default=False),
-    Column("speaker_id", String(32), index=True),
+    Column("speaker_id", String(40), index=True),  # an entities.id (up to 40)
     Column("utterance_id", String(40), index=True),
 )
 
@@ -211,7 +211,7 @@ utterances = Table(
     "utterances",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("speaker_id", String(40), index=True),
+    Column("speaker_id", Text, index=True),  # an entity id or "name:<speaker text>" (any length)
     Column("speaker", Text),
     Column("text", Text, nullable=False),
     Column("n_quotes", Integer, nullable=False, default=0),

@@ -57,7 +57,7 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
         return x
 
     rows: dict[str, dict[str, Any]] = {}
-    ids = list(event_ids)
+    ids = sorted(event_ids)  # a set from the caller: never depend on its iteration order
     for eid in ids:
         ev = conn.execute(select(t).where(t.c.id == eid)).mappings().first()
         if ev is None:

@@ -19,6 +19,7 @@ from ..store import Store, schema
 from .stories import story_id  # noqa: F401  (re-exported for callers)
 
 DEFAULT_LIMIT = 25
+CENTRAL = 5  # how many of the most frequent actors count as the story's central ones
 CORE_TYPES = {"CONSULT", "AGREE", "COOPERATE"}  # what central actors do together
 
 
@@ -139,7 +140,7 @@ def timeline(
     counts: Counter[str] = Counter()
     for e in evs:
         counts.update(set(e["actors"] or []))
-    central = {x for x, _ in counts.most_common(3)}
+    central = {x for x, _ in counts.most_common(CENTRAL)}
     out = []
     for e in evs:
         sal = salience(e, e["id"] in explicit, central)
@@ -203,8 +204,8 @@ def keep(entry: TimelineEntry, central: set[str], actor_ids: set[str]) -> bool:
     """The default view: dated, real (happened or planned) and reported or clearly placed."""
     if not entry.date or entry.status not in ("happened", "planned"):
         return False
-    if entry.recalled and (actor_ids or entry.location):
-        return True
+    if entry.recalled and (actor_ids or entry.location or entry.precision == "day"):
+        return True  # background the reports look back on, to the day ("on February 24, 2022")
     if not actor_ids:
         return entry.n_articles >= 3
     if entry.n_articles >= 2:
