@@ -45,7 +45,7 @@ def load_texts(gva: Path, t17: Path | None, limit: int) -> list[dict]:
                         rows.append(
                             {"text": d["text"], "date": d["time"], "outlet": d.get("outlet")}
                         )
-    # interleave so both sets appear in any prefix
+    # gva first, then Timeline17: --limit keeps a prefix of that order
     return rows[:limit]
 
 
