@@ -228,6 +228,8 @@ class EntityIndex:
 
     by_article: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     names: dict[str, str] = field(default_factory=dict)  # entity id -> display name
+    # single name -> store PERSON names (see _person_names); built lazily by resolve()
+    person_names: dict[str, set[str]] | None = None
 
     def add(self, article_id: str, surface: str, entity_id: str) -> None:
         self.by_article[article_id].setdefault(fold(surface), entity_id)
@@ -307,18 +309,47 @@ def _full_names(rows: list[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _store_surnames(conn: Connection, surnames: set[str]) -> dict[str, str | None]:
-    """Single name -> the one full-name person in the store with it (None when several)."""
+def _person_names(conn: Connection) -> dict[str, set[str]]:
+    """Single name -> the store's multi-word PERSON names starting or ending with it.
+
+    One scan replaces a leading-wildcard LIKE per surname (a full scan each); the keys follow
+    the same rule: ``lower(name) LIKE '% s' OR lower(name) LIKE 's %'`` for a space-free ``s``.
+    """
+    e = schema.entities
+    out: dict[str, set[str]] = defaultdict(set)
+    rows = conn.execute(select(e.c.name).where(e.c.type == "PERSON", e.c.name.like("% %"))).all()
+    for (name,) in rows:
+        low = name.lower()
+        if " " not in low:
+            continue
+        out[low.rsplit(" ", 1)[1]].add(name)
+        out[low.split(" ", 1)[0]].add(name)
+    return out
+
+
+def _store_surnames(
+    conn: Connection, surnames: set[str], table: dict[str, set[str]] | None = None
+) -> dict[str, str | None]:
+    """Single name -> the one full-name person in the store with it (None when several).
+
+    ``table`` is a :func:`_person_names` result to reuse while the entities stay unchanged.
+    """
     e = schema.entities
     out: dict[str, str | None] = {}
     for s in surnames:
-        rows = conn.execute(
-            select(e.c.name).where(
-                e.c.type == "PERSON",
-                func.lower(e.c.name).like(f"% {s}") | func.lower(e.c.name).like(f"{s} %"),
-            )
-        ).all()
-        names = {fold(r[0]) for r in rows}
+        if " " in s or "%" in s or "_" in s:  # not a single plain token: ask the database
+            rows = conn.execute(
+                select(e.c.name).where(
+                    e.c.type == "PERSON",
+                    func.lower(e.c.name).like(f"% {s}") | func.lower(e.c.name).like(f"{s} %"),
+                )
+            ).all()
+            found = [r[0] for r in rows]
+        else:
+            if table is None:
+                table = _person_names(conn)
+            found = list(table.get(s, ()))
+        names = {fold(n) for n in found}
         if names:
             out[s] = pick_full(s, names)
     return out
@@ -445,13 +476,16 @@ def _best_name(key: Key, aliases: set[str]) -> str:
 def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> None:
     """Fold a surname-only entity ("per:xi") into the one full name that now carries it."""
     et, mt = schema.entities, schema.mentions
+    known: dict[str, set[str]] | None = None  # names only gain rows in _write, before this
     for full in people:
         for last in surname_keys(full):
             lone_id = slug_id("per", last)
             lone = conn.execute(select(et).where(et.c.id == lone_id)).mappings().first()
             if lone is None:
                 continue
-            same = _store_surnames(conn, {last})
+            if known is None:
+                known = _person_names(conn)
+            same = _store_surnames(conn, {last}, known)
             if same.get(last) is None:
                 continue
             target = slug_id("per", same[last])  # type: ignore[arg-type]
@@ -509,7 +543,9 @@ def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | N
         if conn.execute(select(et.c.id).where(et.c.id == eid)).first():
             return eid
     if pn and " " not in pn:
-        full = _store_surnames(conn, {pn}).get(pn)
+        if index.person_names is None:  # entities are only added by link_entities
+            index.person_names = _person_names(conn)
+        full = _store_surnames(conn, {pn}, index.person_names).get(pn)
         if full:
             return slug_id("per", full)
     return None

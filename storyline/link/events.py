@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, String, cast, func, insert, or_, select, update
 
 from ..store import schema
 from .entities import EntityIndex, fold, resolve
@@ -168,18 +168,43 @@ def compatible(
     return min(1.0, ov * 0.8 + bonus + (0.1 if mspan is not None and ev["date"] else 0.0))
 
 
-def _candidates(conn: Connection, m: dict[str, Any], mspan: tuple[date, date] | None) -> list:
-    """Events of the same family near the mention's dates (blocking; never the whole store)."""
+def _candidates(
+    conn: Connection,
+    m: dict[str, Any],
+    mspan: tuple[date, date] | None,
+    *,
+    viable_only: bool = False,
+) -> list:
+    """Events of the same family near the mention's dates (blocking; never the whole store).
+
+    With ``viable_only``, the same 500 rows are first read as (id, date, actors text) and only
+    those that may share an actor with ``m`` (see :func:`_viable`) are read whole: decoding
+    every row's JSON columns was most of the link time.
+    """
     ev = schema.events
     types = [t for t, f in FAMILY.items() if f == family(m["type"])] or [m["type"]]
     if m["type"] not in types:
         types.append(m["type"])
-    q = select(ev).where(ev.c.type.in_(types))
+    cols = [ev.c.id, ev.c.date, cast(ev.c.actors, String).label("actors_text")]
+    q = select(*cols) if viable_only else select(ev)
+    q = q.where(ev.c.type.in_(types))
     if mspan is not None and mspan[0] != date.min:
         lo = (mspan[0] - timedelta(days=31)).isoformat()[:4]
         hi = (mspan[1] + timedelta(days=1)).isoformat()
         q = q.where(or_(ev.c.date.is_(None), ev.c.date.between(lo, hi)))
-    return [dict(r) for r in conn.execute(q.order_by(ev.c.seq).limit(500)).mappings()]
+    q = q.order_by(ev.c.seq).limit(500)
+    if not viable_only:
+        return [dict(r) for r in conn.execute(q).mappings()]
+    keys = [f'"{a}"' for a in m["actor_ids"]]
+    keep = []
+    for r in conn.execute(q):
+        text = r.actors_text or ""
+        if any(k in text for k in keys) if keys else (r.date and '"' not in text):
+            keep.append(r.id)
+    if not keep:
+        return []
+    rows = conn.execute(select(ev).where(ev.c.id.in_(keep)).order_by(ev.c.seq)).mappings()
+    return [dict(r) for r in rows]
 
 
 def event_id(mention_id: str) -> str:
@@ -252,11 +277,11 @@ def link_events(
             continue
         mspan = mention_span(m)
         best: Candidate | None = None
-        cands = _candidates(conn, m, mspan)
+        cands = [ev for ev in _candidates(conn, m, mspan, viable_only=True) if _viable(m, ev)]
+        undated = [ev["id"] for ev in cands if not ev["date"] and ev["id"] not in pub_spans]
+        pub_spans.update(event_pub_spans(conn, undated))
         for ev in cands:
             if not ev["date"]:
-                if ev["id"] not in pub_spans:
-                    pub_spans[ev["id"]] = event_pub_span(conn, ev["id"])
                 ev["pub_span"] = pub_spans[ev["id"]]
         if mspan is None:
             from .dating import event_articles, related_articles
@@ -282,6 +307,34 @@ def link_events(
             slot_events.setdefault(slot, Counter())[(eid, m["status"])] += 1
         touched.add(eid)
     return touched
+
+
+def _viable(m: dict[str, Any], ev: dict[str, Any]) -> bool:
+    """Whether :func:`compatible` can score ``ev`` above 0 on actors alone (a cheap prefilter
+    that keeps the per-candidate lookups to the few events that share an actor)."""
+    ma, ea = set(m["actor_ids"]), set(ev["actors"] or [])
+    if not ma and not ea:
+        return bool(ev["date"])
+    return bool(ma & ea)
+
+
+def event_pub_spans(conn: Connection, eids: Sequence[str]) -> dict[str, tuple[date, date] | None]:
+    """:func:`event_pub_span` for many events in one query."""
+    em, a = schema.event_mentions, schema.articles
+    out: dict[str, tuple[date, date] | None] = {e: None for e in eids}
+    if not eids:
+        return out
+    pubs: dict[str, list[date]] = {}
+    for eid, v in conn.execute(
+        select(em.c.event_id, a.c.pub_date)
+        .join(em, em.c.article_id == a.c.id)
+        .where(em.c.event_id.in_(list(eids)))
+    ):
+        if d := parse_date(v):
+            pubs.setdefault(eid, []).append(d)
+    for eid, ds in pubs.items():
+        out[eid] = (min(ds) - timedelta(days=WEAK_AHEAD), max(ds) + timedelta(days=WEAK_AHEAD))
+    return out
 
 
 def event_pub_span(conn: Connection, eid: str) -> tuple[date, date] | None:

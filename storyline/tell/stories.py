@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, String, cast, func, insert, or_, select, update
 
 from ..link.events import parse_date, short_name
 from ..store import schema
@@ -23,9 +23,16 @@ MIN_OVERLAP = 0.5
 
 
 def _near(conn: Connection, ev: dict[str, Any]) -> list[dict[str, Any]]:
-    """Events within the time window of ``ev`` (blocking by date)."""
+    """Events within the time window of ``ev`` that share an actor with it (blocking by date
+    and actor: only those can be :func:`connected`)."""
     t = schema.events
-    q = select(t.c.id, t.c.actors, t.c.story_id, t.c.seq, t.c.date)
+    actors = sorted(set(ev["actors"] or []))
+    if not actors:
+        return []
+    text = cast(t.c.actors, String)
+    q = select(t.c.id, t.c.actors, t.c.story_id, t.c.seq, t.c.date).where(
+        or_(*[text.like(f'%"{a}"%') for a in actors])
+    )
     d = parse_date(ev["date"])
     if d is not None:
         lo = (d - timedelta(days=WINDOW)).isoformat()
@@ -72,6 +79,7 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
     for eid in rows:
         groups.setdefault(find(eid), []).append(eid)
     touched: set[str] = set()
+    first_seq: dict[str, int] = {}  # story -> its oldest event's seq, for a stable story order
     for members in groups.values():
         old = {rows[m]["story_id"] for m in members if rows[m].get("story_id")}
         if len(members) < 2 and not old:
@@ -90,7 +98,11 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
             sid = story_id(first)
         conn.execute(update(t).where(t.c.id.in_(members)).values(story_id=sid))
         touched.add(sid)
-    for sid in touched:
+        seq0 = min(rows[m]["seq"] for m in members)
+        first_seq[sid] = min(first_seq.get(sid, seq0), seq0)
+    # new stories get their seq (the oldest id wins a later merge) by their oldest event, not
+    # by set order (which follows the hash seed)
+    for sid in sorted(touched, key=lambda s: (first_seq[s], s)):
         refresh_story(conn, sid)
     return touched
 
@@ -104,7 +116,10 @@ def refresh_story(conn: Connection, sid: str) -> None:
         schema.articles,
         schema.entities,
     )
-    evs = [dict(r) for r in conn.execute(select(t).where(t.c.story_id == sid)).mappings()]
+    evs = [
+        dict(r)
+        for r in conn.execute(select(t).where(t.c.story_id == sid).order_by(t.c.seq)).mappings()
+    ]
     if not evs:
         conn.execute(st.delete().where(st.c.id == sid))
         return
@@ -119,7 +134,8 @@ def refresh_story(conn: Connection, sid: str) -> None:
     }
     counts: Counter[str] = Counter()
     for e in evs:
-        counts.update(set(e["actors"] or []))
+        # first-seen order, not set order: ties in most_common must not depend on the hash seed
+        counts.update(list(dict.fromkeys(e["actors"] or [])))
     top = [x for x, _ in counts.most_common(6)]
     info = {
         r.id: (r.name, r.type, r.aliases or [])
