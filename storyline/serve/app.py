@@ -52,6 +52,15 @@ DateParam = Annotated[
 Text = Annotated[str | None, Query(max_length=200)]
 
 
+# HTTP status of each package error; the first class that matches wins (subclasses first).
+ERROR_STATUS: tuple[tuple[type[StorylineError], int], ...] = (
+    (NotFound, 404),
+    (ReadOnlyStore, 403),
+    (InputError, 400),
+    (StoreError, 503),
+)
+
+
 def create_app(
     db: str | Path,
     *,
@@ -177,25 +186,10 @@ def _install_errors(app: FastAPI) -> None:
         where = ".".join(first["loc"][1:]) or "request"
         return _error(request, 422, f"invalid {where}: {first['msg']}", errs)
 
-    @app.exception_handler(NotFound)
-    async def not_found(request: Request, exc: NotFound) -> Response:
-        return _error(request, 404, str(exc))
-
-    @app.exception_handler(ReadOnlyStore)
-    async def read_only(request: Request, exc: ReadOnlyStore) -> Response:
-        return _error(request, 403, str(exc))
-
-    @app.exception_handler(InputError)
-    async def bad_input(request: Request, exc: InputError) -> Response:
-        return _error(request, 400, str(exc))
-
-    @app.exception_handler(StoreError)
-    async def store_error(request: Request, exc: StoreError) -> Response:
-        return _error(request, 503, str(exc))
-
     @app.exception_handler(StorylineError)
-    async def other_error(request: Request, exc: StorylineError) -> Response:
-        return _error(request, 400, str(exc))
+    async def storyline_error(request: Request, exc: StorylineError) -> Response:
+        status = next((code for cls, code in ERROR_STATUS if isinstance(exc, cls)), 400)
+        return _error(request, status, str(exc))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
