@@ -61,6 +61,7 @@ import numpy as np
 log = logging.getLogger("scale")
 
 PER_ARTICLE = ("mentions", "timexes", "quotes", "event_mentions", "embeddings", "link_keys")
+PER_GENERATION = ("event_actors", "person_keys")  # blocking rows of the copied events, people
 SYLLABLES = ["ka", "lo", "mi", "ra", "ten", "vos", "dru", "pel", "sin", "gor", "ba", "zet"]
 FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 YEAR = re.compile(r"^(\d{4})")
@@ -171,6 +172,11 @@ def read_template(pool_db: Path) -> dict[str, Any]:
             t[name] = by
         t["entities"] = [dict(r) for r in conn.execute(select(schema.entities)).mappings()]
         t["events"] = [dict(r) for r in conn.execute(select(schema.events)).mappings()]
+        blocks: dict[str, set[tuple]] = defaultdict(set)  # event -> its blocking rows, less buckets
+        ea = schema.event_actors
+        for r in conn.execute(select(ea)):
+            blocks[r.event_id].add((r.entity_id, r.family, r.dated, r.day_lo, r.day_hi))
+        t["event_actors"] = blocks
     store.close()
     n = len(t["articles"])
     df: dict[str, int] = defaultdict(int)
@@ -236,6 +242,28 @@ def generation(t: dict[str, Any], g: int, seq0: int, ev_seq0: int, rng: random.R
                 "status_history": [],
             }
         )
+    from storyline.link.entities import person_key_rows
+    from storyline.link.events import WIDE_LO, buckets
+
+    for e in out["entities"]:
+        if e["type"] == "PERSON":
+            out["person_keys"].extend(person_key_rows(e["id"], e["name"]))
+    for eid, rows in t["event_actors"].items():
+        for entity, fam, dated, lo, hi in rows:
+            if lo != WIDE_LO:
+                lo, hi = lo + days, hi + days
+            for b in buckets(lo, hi):
+                out["event_actors"].append(
+                    {
+                        "event_id": evm.get(eid, eid),
+                        "entity_id": ent.get(entity, entity),
+                        "bucket": b,
+                        "family": fam,
+                        "dated": dated,
+                        "day_lo": lo,
+                        "day_hi": hi,
+                    }
+                )
     nprng = np.random.default_rng(g)
     for i, a in enumerate(t["articles"]):
         old = a["id"]
@@ -319,6 +347,7 @@ def grow(store: Any, t: dict[str, Any], target: int, per_tx: int = 10_000) -> fl
     """Bulk-insert generations of copies until the store holds ``target`` articles."""
     from sqlalchemy import insert
 
+    from storyline.link.articles import _count_keys
     from storyline.store import schema
 
     n = store.count()
@@ -341,9 +370,14 @@ def grow(store: Any, t: dict[str, Any], target: int, per_tx: int = 10_000) -> fl
                             for r in rows[name]
                             if r["article_id" if name != "articles" else "id"] in keep
                         ]
-                for name in ("entities", "events", "articles", *PER_ARTICLE):
+                for name in ("entities", "events", "articles", *PER_ARTICLE, *PER_GENERATION):
                     if rows[name]:
                         conn.execute(insert(schema.TABLES[name]), rows[name])
+                names: dict[str, set[str]] = defaultdict(set)
+                for k in rows["link_keys"]:
+                    if k["kind"] == "name":
+                        names[k["article_id"]].add(k["key"])
+                _count_keys(conn, store.dialect, list(names.values()))
                 done += len(rows["articles"])
                 n += len(rows["articles"])
         log.info("  grown to %d articles (%.0f s)", n, time.perf_counter() - t0)
@@ -465,7 +499,10 @@ def measure(backend: Any, grown: Any, items: list, sample: int) -> dict[str, Any
         write_s = time.perf_counter() - t0
         stories = StorySampler(sample)
         t0 = time.perf_counter()
-        with stories.patched():
+        if sample:
+            with stories.patched():
+                link_new(store, added)
+        else:  # story grouping run whole, inside the timing
             link_new(store, added)
         link_s = time.perf_counter() - t0 - stories.sample_s
     finally:
@@ -597,7 +634,10 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch", type=int, help="time only the first N of the new articles")
     ap.add_argument(
-        "--story-sample", type=int, default=40, help="events story-linked for the estimate"
+        "--story-sample",
+        type=int,
+        default=0,
+        help="story-link only this many touched events and extrapolate (0: all, timed whole)",
     )
     ap.add_argument("--json", type=Path, help="append the results to this JSON file")
     ap.add_argument("--plot", type=Path, help="draw the curve (all results in --json) here")

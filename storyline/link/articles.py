@@ -410,15 +410,12 @@ def _ids_by_keys(conn: Connection, kind: str, keys: Sequence[str]) -> list[tuple
 
 
 def _doc_freq(conn: Connection, names: Sequence[str]) -> dict[str, int]:
-    k = schema.link_keys
+    """How many stored articles hold each name (``key_df``: no counting of key rows)."""
+    k = schema.key_df
     out: dict[str, int] = {}
     for part in _chunks(list(names)):
-        q = (
-            select(k.c.key, func.count())
-            .where(k.c.kind == "name", k.c.key.in_(list(part)))
-            .group_by(k.c.key)
-        )
-        out.update((r[0], int(r[1])) for r in conn.execute(q))
+        q = select(k.c.key, k.c.df).where(k.c.kind == "name", k.c.key.in_(list(part)))
+        out.update((r.key, int(r.df)) for r in conn.execute(q))
     return out
 
 
@@ -452,10 +449,7 @@ def _count_terms(conn: Connection, dialect: str, docs: Sequence[dict[str, float]
     if not df:
         return
     t = schema.term_df
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    upsert = _upsert(dialect)
     rows = [{"term": w, "df": c} for w, c in df.items()]
     for part in _chunks(rows, 5000):
         stmt = upsert(t).values(list(part))
@@ -463,6 +457,30 @@ def _count_terms(conn: Connection, dialect: str, docs: Sequence[dict[str, float]
             index_elements=[t.c.term], set_={"df": t.c.df + stmt.excluded.df}
         )
         conn.execute(stmt)
+
+
+def _count_keys(conn: Connection, dialect: str, docs: Sequence[set[str]]) -> None:
+    """Add these articles' names to ``key_df`` (one upsert per distinct name)."""
+    df: Counter[str] = Counter(n for names in docs for n in names)
+    if not df:
+        return
+    t = schema.key_df
+    upsert = _upsert(dialect)
+    rows = [{"kind": "name", "key": n, "df": c} for n, c in df.items()]
+    for part in _chunks(rows, 5000):
+        stmt = upsert(t).values(list(part))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.kind, t.c.key], set_={"df": t.c.df + stmt.excluded.df}
+        )
+        conn.execute(stmt)
+
+
+def _upsert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    return upsert
 
 
 def _idf(conn: Connection, terms: Iterable[str], n_total: int) -> dict[str, float]:
@@ -573,10 +591,9 @@ def link_articles(
         for part in _chunks(key_rows, 5000):
             conn.execute(insert(k), list(part))
         _count_terms(conn, store.dialect, [f.terms for f in order if f.id in fresh])
+        _count_keys(conn, store.dialect, [f.names for f in order if f.id in fresh])
         seqs = np.asarray([f.seq for f in order], dtype=np.uint64)
-        present = np.asarray(index.index.contains(seqs), dtype=bool).reshape(-1)
-        if present.any():
-            index.index.remove(seqs[present])
+        index.remove(seqs)
         index.add(seqs, np.stack([f.vector for f in order]))
 
         n_now = int(n_vec) + sum(1 for f in order if f.id in fresh)

@@ -122,59 +122,113 @@ def new_index() -> Any:
 
 
 class VectorIndex:
-    """Approximate nearest neighbours over article vectors, keyed by ``articles.seq``."""
+    """Approximate nearest neighbours over article vectors, keyed by ``articles.seq``.
+
+    Two usearch indexes: the main one and a small delta holding what was added since the main
+    file was last written. A batch saves only the delta, and the delta is folded into the main
+    index when it reaches a tenth of it: saving costs O(batch) amortised, not O(store).
+    """
+
+    MERGE_SHARE = 0.1
+    MERGE_MIN = 20_000
 
     def __init__(self, path: str | None) -> None:
         self.path = path
-        self.index = new_index()
-        self.mtime: float | None = None
+        self.main = new_index()
+        self.delta = new_index()
+        self.mtimes: tuple[float | None, float | None] = (None, None)
+
+    @property
+    def index(self) -> Any:  # the main index (tests and benchmarks look at its size)
+        return self.main
+
+    def __len__(self) -> int:
+        return len(self.main) + len(self.delta)
+
+    def _files(self) -> tuple[str, str]:
+        assert self.path
+        return self.path, self.path + ".delta"
+
+    def _file_mtimes(self) -> tuple[float | None, float | None]:
+        return tuple(os.path.getmtime(f) if os.path.exists(f) else None for f in self._files())  # type: ignore[return-value]
 
     def sync(self, n_rows: int, load_all: Callable[[], tuple[np.ndarray, np.ndarray]]) -> None:
         """Load the persisted index; rebuild it from the table if it disagrees with it."""
         if self.path and os.path.exists(self.path):
-            mtime = os.path.getmtime(self.path)
-            if mtime != self.mtime:  # another process saved it since we loaded it
+            mtimes = self._file_mtimes()
+            if mtimes != self.mtimes:  # another process saved since we loaded
                 try:
-                    self.index = new_index()
-                    self.index.load(self.path)
-                    self.mtime = mtime
+                    main, delta = new_index(), new_index()
+                    main.load(self.path)
+                    if mtimes[1] is not None:
+                        delta.load(self._files()[1])
+                    self.main, self.delta, self.mtimes = main, delta, mtimes
                 except Exception as exc:  # a torn file: rebuild below
                     log.warning("ANN index %s unreadable (%s); rebuilding", self.path, exc)
-                    self.index = new_index()
-        if len(self.index) != n_rows:
+                    self.main, self.delta = new_index(), new_index()
+        if len(self) != n_rows:
             log.info("rebuilding the ANN index from %d stored vectors", n_rows)
-            self.index = new_index()
+            self.main, self.delta = new_index(), new_index()
             keys, vecs = load_all()
             if len(keys):
-                self.index.add(keys, vecs, threads=0)
+                self.main.add(keys, vecs, threads=0)
+            self.mtimes = (None, None)  # the next save writes both files
+
+    def remove(self, keys: np.ndarray) -> None:
+        keys = np.asarray(keys, dtype=np.uint64)
+        for idx in (self.main, self.delta):
+            present = np.asarray(idx.contains(keys), dtype=bool).reshape(-1)
+            if present.any():
+                idx.remove(keys[present])
 
     def add(self, keys: np.ndarray, vecs: np.ndarray) -> None:
         if len(keys):
-            self.index.add(np.asarray(keys, dtype=np.uint64), vecs, threads=0)
+            self.delta.add(np.asarray(keys, dtype=np.uint64), vecs, threads=0)
 
     def search(self, vecs: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """For each query vector, up to ``k`` (seq, cosine similarity) pairs, best first."""
-        n = len(self.index)
-        if n == 0 or len(vecs) == 0:
-            return [[] for _ in range(len(vecs))]
-        res = self.index.search(vecs, min(k, n), threads=0)
-        if hasattr(res, "counts"):  # BatchMatches
-            keys, dist, counts = res.keys, res.distances, res.counts
-        else:  # one query gives a plain Matches
-            keys, dist, counts = [res.keys], [res.distances], [len(res.keys)]
-        out = []
-        for row_k, row_d, c in zip(keys, dist, counts, strict=True):
-            out.append(
-                [(int(key), 1.0 - float(d)) for key, d in zip(row_k[:c], row_d[:c], strict=True)]
-            )
-        return out
+        out: list[list[tuple[int, float]]] = [[] for _ in range(len(vecs))]
+        for idx in (self.main, self.delta):
+            for row, hits in zip(out, _search(idx, vecs, k), strict=True):
+                row.extend(hits)
+        return [sorted(row, key=lambda h: -h[1])[:k] for row in out]
 
     def save(self) -> None:
-        if self.path:
-            tmp = self.path + ".tmp"
-            self.index.save(tmp)
-            os.replace(tmp, self.path)
-            self.mtime = os.path.getmtime(self.path)
+        if not self.path:
+            return
+        main_file, delta_file = self._files()
+        fold_in = len(self.delta) >= max(self.MERGE_MIN, self.MERGE_SHARE * len(self.main))
+        if fold_in or not os.path.exists(main_file) or self.mtimes[0] is None:
+            if len(self.delta):
+                keys = np.asarray(self.delta.keys, dtype=np.uint64)
+                got = self.delta.get(keys, dtype=np.float32)  # a tuple of rows, or a matrix
+                vecs = np.stack(got) if isinstance(got, tuple) else np.asarray(got)
+                self.main.add(keys, vecs, threads=0)
+                self.delta = new_index()
+            _write(self.main, main_file)
+        _write(self.delta, delta_file)
+        self.mtimes = self._file_mtimes()
+
+
+def _write(index: Any, path: str) -> None:
+    tmp = path + ".tmp"
+    index.save(tmp)
+    os.replace(tmp, path)
+
+
+def _search(index: Any, vecs: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+    n = len(index)
+    if n == 0 or len(vecs) == 0:
+        return [[] for _ in range(len(vecs))]
+    res = index.search(vecs, min(k, n), threads=0)
+    if hasattr(res, "counts"):  # BatchMatches
+        keys, dist, counts = res.keys, res.distances, res.counts
+    else:  # one query gives a plain Matches
+        keys, dist, counts = [res.keys], [res.distances], [len(res.keys)]
+    return [
+        [(int(key), 1.0 - float(d)) for key, d in zip(row_k[:c], row_d[:c], strict=True)]
+        for row_k, row_d, c in zip(keys, dist, counts, strict=True)
+    ]
 
 
 _INDEXES: dict[str, VectorIndex] = {}

@@ -15,10 +15,11 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, String, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ..store import schema
 
@@ -169,6 +170,7 @@ def _geo() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     return names, capitals, display
 
 
+@lru_cache(maxsize=200_000)  # names and quotes are folded again and again across a batch
 def fold(text: str) -> str:
     """Lower-case, strip accents, possessives, quotes and surrounding punctuation."""
     s = unicodedata.normalize("NFKD", text)
@@ -180,10 +182,14 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+_TITLE_WORDS = HONORIFICS | set(ADJECTIVES)
+
+
+@lru_cache(maxsize=100_000)
 def person_name(text: str) -> str:
     """A person's name without honorifics or titles ("President Xi" -> "xi")."""
     toks = [t for t in re.split(r"\s+", fold(text)) if t]
-    while len(toks) > 1 and toks[0].rstrip(".") in HONORIFICS | set(ADJECTIVES):
+    while len(toks) > 1 and toks[0].rstrip(".") in _TITLE_WORDS:
         toks = toks[1:]
     return " ".join(toks)
 
@@ -228,8 +234,8 @@ class EntityIndex:
 
     by_article: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     names: dict[str, str] = field(default_factory=dict)  # entity id -> display name
-    # single name -> store PERSON names (see _person_names); built lazily by resolve()
-    person_names: dict[str, set[str]] | None = None
+    # single name -> the one stored full name it stands for (None: several), cached by resolve()
+    surnames: dict[str, str | None] = field(default_factory=dict)
 
     def add(self, article_id: str, surface: str, entity_id: str) -> None:
         self.by_article[article_id].setdefault(fold(surface), entity_id)
@@ -309,50 +315,29 @@ def _full_names(rows: list[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _person_names(conn: Connection) -> dict[str, set[str]]:
-    """Single name -> the store's multi-word PERSON names starting or ending with it.
-
-    One scan replaces a leading-wildcard LIKE per surname (a full scan each); the keys follow
-    the same rule: ``lower(name) LIKE '% s' OR lower(name) LIKE 's %'`` for a space-free ``s``.
-    """
-    e = schema.entities
-    out: dict[str, set[str]] = defaultdict(set)
-    rows = conn.execute(select(e.c.name).where(e.c.type == "PERSON", e.c.name.like("% %"))).all()
-    for (name,) in rows:
-        low = name.lower()
-        if " " not in low:
-            continue
-        out[low.rsplit(" ", 1)[1]].add(name)
-        out[low.split(" ", 1)[0]].add(name)
-    return out
-
-
-def _store_surnames(
-    conn: Connection, surnames: set[str], table: dict[str, set[str]] | None = None
-) -> dict[str, str | None]:
+def _store_surnames(conn: Connection, surnames: set[str]) -> dict[str, str | None]:
     """Single name -> the one full-name person in the store with it (None when several).
 
-    ``table`` is a :func:`_person_names` result to reuse while the entities stay unchanged.
+    An equality lookup in ``person_keys`` (the first and last word of every multi-word PERSON
+    name), so its cost follows the batch's surnames, not the number of stored people.
     """
-    e = schema.entities
-    out: dict[str, str | None] = {}
-    for s in surnames:
-        if " " in s or "%" in s or "_" in s:  # not a single plain token: ask the database
-            rows = conn.execute(
-                select(e.c.name).where(
-                    e.c.type == "PERSON",
-                    func.lower(e.c.name).like(f"% {s}") | func.lower(e.c.name).like(f"{s} %"),
-                )
-            ).all()
-            found = [r[0] for r in rows]
-        else:
-            if table is None:
-                table = _person_names(conn)
-            found = list(table.get(s, ()))
-        names = {fold(n) for n in found}
-        if names:
-            out[s] = pick_full(s, names)
-    return out
+    pk = schema.person_keys
+    found: dict[str, set[str]] = defaultdict(set)
+    plain = sorted(s for s in surnames if s and " " not in s)
+    for i in range(0, len(plain), 500):
+        q = select(pk.c.key, pk.c.name).where(pk.c.key.in_(plain[i : i + 500]))
+        for r in conn.execute(q):
+            found[r.key].add(fold(r.name))
+    return {s: pick_full(s, names) for s, names in found.items() if names}
+
+
+def person_key_rows(entity_id: str, name: str) -> list[dict[str, str]]:
+    """``person_keys`` rows of a PERSON entity: its first and last word, lower-cased."""
+    low = name.lower()
+    if " " not in low:
+        return []
+    keys = {low.rsplit(" ", 1)[1], low.split(" ", 1)[0]}
+    return [{"key": k[:64], "entity_id": entity_id, "name": name} for k in sorted(keys) if k]
 
 
 def link_entities(conn: Connection, article_ids: Sequence[str]) -> EntityIndex:
@@ -462,6 +447,14 @@ def _write(
             )
     if new_rows:
         conn.execute(insert(et), new_rows)
+        keys = [
+            k
+            for r in new_rows
+            if r["type"] == "PERSON"
+            for k in person_key_rows(r["id"], r["name"])
+        ]
+        if keys:
+            conn.execute(insert(schema.person_keys), keys)
 
 
 def _best_name(key: Key, aliases: set[str]) -> str:
@@ -476,16 +469,13 @@ def _best_name(key: Key, aliases: set[str]) -> str:
 def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> None:
     """Fold a surname-only entity ("per:xi") into the one full name that now carries it."""
     et, mt = schema.entities, schema.mentions
-    known: dict[str, set[str]] | None = None  # names only gain rows in _write, before this
     for full in people:
         for last in surname_keys(full):
             lone_id = slug_id("per", last)
             lone = conn.execute(select(et).where(et.c.id == lone_id)).mappings().first()
             if lone is None:
                 continue
-            if known is None:
-                known = _person_names(conn)
-            same = _store_surnames(conn, {last}, known)
+            same = _store_surnames(conn, {last})
             if same.get(last) is None:
                 continue
             target = slug_id("per", same[last])  # type: ignore[arg-type]
@@ -505,22 +495,35 @@ def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> 
                 conn.execute(
                     update(table).where(table.c.speaker_id == lone_id).values(speaker_id=target)
                 )
-            ev = schema.events
-            for row in conn.execute(
-                select(ev.c.id, ev.c.actors).where(
-                    func.cast(ev.c.actors, String).like(f'%"{lone_id}"%')
-                )
-            ).all():
-                actors = [target if x == lone_id else x for x in row.actors or []]
-                conn.execute(
-                    update(ev).where(ev.c.id == row.id).values(actors=list(dict.fromkeys(actors)))
-                )
+            _rename_actor(conn, lone_id, target)
             for names in index.by_article.values():
                 for k, v in names.items():
                     if v == lone_id:
                         names[k] = target
             conn.execute(delete(et).where(et.c.id == lone_id))
             log.info("merged %s into %s", lone_id, target)
+
+
+def _rename_actor(conn: Connection, old: str, new: str) -> None:
+    """Point the events that have ``old`` among their actors at ``new`` (found by index)."""
+    from .events import WIDE_LO, index_event, span
+
+    ev, ea = schema.events, schema.event_actors
+    ids = [r.event_id for r in conn.execute(select(ea.c.event_id).where(ea.c.entity_id == old))]
+    if not ids:
+        return
+    for row in conn.execute(select(ev).where(ev.c.id.in_(ids))).mappings().all():
+        actors = list(dict.fromkeys(new if x == old else x for x in row["actors"] or []))
+        conn.execute(update(ev).where(ev.c.id == row["id"]).values(actors=actors))
+        r = conn.execute(
+            select(ea.c.day_lo, ea.c.day_hi).where(ea.c.event_id == row["id"]).limit(1)
+        ).first()
+        where = None
+        if r is not None and r.day_lo != WIDE_LO:
+            where = (date.fromordinal(r.day_lo), date.fromordinal(r.day_hi))
+        elif row["date"]:
+            where = span(row["date"], row["precision"], row["date_end"])
+        index_event(conn, row["id"], row["type"], actors, where, dated=bool(row["date"]))
 
 
 def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | None) -> str | None:
@@ -543,9 +546,9 @@ def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | N
         if conn.execute(select(et.c.id).where(et.c.id == eid)).first():
             return eid
     if pn and " " not in pn:
-        if index.person_names is None:  # entities are only added by link_entities
-            index.person_names = _person_names(conn)
-        full = _store_surnames(conn, {pn}, index.person_names).get(pn)
+        if pn not in index.surnames:
+            index.surnames[pn] = _store_surnames(conn, {pn}).get(pn)
+        full = index.surnames[pn]
         if full:
             return slug_id("per", full)
     return None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from ..store import schema
 from .entities import EntityIndex, fold, resolve
@@ -168,43 +168,180 @@ def compatible(
     return min(1.0, ov * 0.8 + bonus + (0.1 if mspan is not None and ev["date"] else 0.0))
 
 
+WIDE_LO, WIDE_HI = 0, 10**7  # day range of an event that may lie anywhere in time
+WIDE = -1  # its bucket
+BUCKET_DAYS = 16  # time buckets of the blocking rows
+MAX_SPAN = 400  # days: a longer span (reports far apart) is stored as WIDE
+MAX_CANDIDATES = 300  # blocking rows read per mention at most: the nearest in time win
+
+
+def day_range(lo: date, hi: date) -> tuple[int, int]:
+    """A span as stored in ``event_actors`` (WIDE when it is too long to block on)."""
+    if lo == date.min or hi == date.max or (hi - lo).days > MAX_SPAN:
+        return WIDE_LO, WIDE_HI
+    return lo.toordinal(), hi.toordinal()
+
+
+def buckets(lo: int, hi: int) -> list[int]:
+    if lo == WIDE_LO:
+        return [WIDE]
+    return list(range(lo // BUCKET_DAYS, hi // BUCKET_DAYS + 1))
+
+
+def event_span(row: dict[str, Any], pubs: Sequence[date]) -> tuple[date, date] | None:
+    """Where an event may lie: its date's span, else around its reports' publication dates."""
+    if row.get("date"):
+        return span(row["date"], row.get("precision"), row.get("date_end"))
+    if pubs:
+        return (min(pubs) - timedelta(days=WEAK_AHEAD), max(pubs) + timedelta(days=WEAK_AHEAD))
+    return None
+
+
+BLOCKS_WRITTEN = "event_blocks"  # blocking rows written in this transaction
+BATCH_SEQS = "seqs"  # the last seq given per table in this transaction
+BATCH_ENTITIES = "entities"  # entity names read in this transaction
+
+
+def batch_cache(conn: Connection, key: str) -> dict[Any, Any]:
+    """A cache that lives as long as the write transaction (``Store.transaction`` clears it)."""
+    from ..store import BATCH_CACHE
+
+    return conn.info.setdefault(BATCH_CACHE, {}).setdefault(key, {})
+
+
+BIG_EVENT = 20  # reports: an event this big is refreshed once per batch, not once per mention
+
+
+def index_event(
+    conn: Connection,
+    eid: str,
+    etype: str,
+    actors: Sequence[str],
+    where: tuple[date, date] | None,
+    dated: bool,
+) -> None:
+    """Rewrite an event's blocking rows (``event_actors``) after its date or actors changed."""
+    ea = schema.event_actors
+    lo, hi = day_range(*where) if where else (WIDE_LO, WIDE_HI)
+    fam = family(etype)
+    written = batch_cache(conn, BLOCKS_WRITTEN)
+    state = (fam, tuple(actors), lo, hi, dated)
+    if written.get(eid) == state:
+        return  # unchanged since this batch last wrote it
+    written[eid] = state
+    conn.execute(ea.delete().where(ea.c.event_id == eid))
+    rows = [
+        {
+            "event_id": eid,
+            "entity_id": k,
+            "bucket": b,
+            "family": fam,
+            "dated": dated,
+            "day_lo": lo,
+            "day_hi": hi,
+        }
+        for k in list(dict.fromkeys(actors)) or [""]
+        for b in buckets(lo, hi)
+    ]
+    conn.execute(insert(ea), rows)
+
+
+def blocked_events(
+    conn: Connection,
+    keys: Sequence[str],
+    where: tuple[date, date] | None,
+    *,
+    fam: str | None = None,
+    dated_only: bool = False,
+    limit: int = MAX_CANDIDATES,
+) -> dict[str, tuple[int, int]]:
+    """Event id -> stored day range, for events with one of these actors ("" = no actors)
+    whose range meets ``where`` (any time when None or open-ended: then the latest ones)."""
+    ea = schema.event_actors
+    base = select(ea.c.event_id, ea.c.day_lo, ea.c.day_hi).where(ea.c.entity_id.in_(list(keys)))
+    if fam is not None:
+        base = base.where(ea.c.family == fam)
+    if dated_only:
+        base = base.where(ea.c.dated.is_(True))
+    out: dict[str, tuple[int, int]] = {}
+    if where is None or where[0].year <= 1900:  # "since the invasion": the latest before hi
+        hi = WIDE_HI if where is None else where[1].toordinal()
+        rows = []
+        for key in dict.fromkeys(keys):  # one backward index scan per actor
+            q = base.where(ea.c.entity_id == key, ea.c.bucket <= hi // BUCKET_DAYS)
+            rows += list(conn.execute(q.order_by(ea.c.bucket.desc()).limit(limit)))
+    else:
+        lo, hi = where[0].toordinal(), where[1].toordinal()
+        b_lo, b_hi = lo // BUCKET_DAYS, hi // BUCKET_DAYS
+        if b_hi - b_lo < 64:  # equality lookups, the wide bucket among them: one query
+            q = base.where(ea.c.bucket.in_([WIDE, *range(b_lo, b_hi + 1)]))
+            extra = []
+        else:
+            q = base.where(ea.c.bucket.between(b_lo, b_hi))
+            extra = list(conn.execute(base.where(ea.c.bucket == WIDE).limit(limit)))
+        rows = [
+            r
+            for r in conn.execute(q.order_by(ea.c.bucket.desc()).limit(limit))
+            if r.day_lo == WIDE_LO or (r.day_lo <= hi and r.day_hi >= lo)
+        ]
+        rows += extra
+    for r in rows:
+        out.setdefault(r.event_id, (r.day_lo, r.day_hi))
+    return out
+
+
+# what matching reads of a candidate event (not its history or outlets: JSON decoding was the cost)
+CANDIDATE_COLUMNS = (
+    "id",
+    "seq",
+    "type",
+    "mode",
+    "title",
+    "date",
+    "date_end",
+    "precision",
+    "status",
+    "location",
+    "actors",
+)
+
+
 def _candidates(
     conn: Connection,
     m: dict[str, Any],
     mspan: tuple[date, date] | None,
     *,
-    viable_only: bool = False,
-) -> list:
-    """Events of the same family near the mention's dates (blocking; never the whole store).
+    extra: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Events of the same family that share an actor with the mention (or, for a mention
+    without actors, that have none) and may lie in its time span, oldest first.
 
-    With ``viable_only``, the same 500 rows are first read as (id, date, actors text) and only
-    those that may share an actor with ``m`` (see :func:`_viable`) are read whole: decoding
-    every row's JSON columns was most of the link time.
+    ``extra`` adds events found another way (those reported by a related article). Undated
+    candidates carry ``pub_span``, the stored range around their reports.
     """
-    ev = schema.events
-    types = [t for t, f in FAMILY.items() if f == family(m["type"])] or [m["type"]]
-    if m["type"] not in types:
-        types.append(m["type"])
-    cols = [ev.c.id, ev.c.date, cast(ev.c.actors, String).label("actors_text")]
-    q = select(*cols) if viable_only else select(ev)
-    q = q.where(ev.c.type.in_(types))
-    if mspan is not None and mspan[0] != date.min:
-        lo = (mspan[0] - timedelta(days=31)).isoformat()[:4]
-        hi = (mspan[1] + timedelta(days=1)).isoformat()
-        q = q.where(or_(ev.c.date.is_(None), ev.c.date.between(lo, hi)))
-    q = q.order_by(ev.c.seq).limit(500)
-    if not viable_only:
-        return [dict(r) for r in conn.execute(q).mappings()]
-    keys = [f'"{a}"' for a in m["actor_ids"]]
-    keep = []
-    for r in conn.execute(q):
-        text = r.actors_text or ""
-        if any(k in text for k in keys) if keys else (r.date and '"' not in text):
-            keep.append(r.id)
-    if not keep:
+    found = blocked_events(
+        conn, m["actor_ids"] or [""], mspan, fam=family(m["type"]), dated_only=not m["actor_ids"]
+    )
+    ids = set(found) | set(extra)
+    if not ids:
         return []
-    rows = conn.execute(select(ev).where(ev.c.id.in_(keep)).order_by(ev.c.seq)).mappings()
-    return [dict(r) for r in rows]
+    ev = schema.events
+    cols = [ev.c[c] for c in CANDIDATE_COLUMNS]
+    q = select(*cols).where(ev.c.id.in_(sorted(ids))).order_by(ev.c.seq)
+    rows = [dict(r) for r in conn.execute(q).mappings().all()]
+    exact = [
+        r["id"] for r in rows if not r["date"] and found.get(r["id"], (WIDE_LO, 0))[0] == WIDE_LO
+    ]
+    spans = event_pub_spans(conn, exact)  # far-apart reports, or found through ``extra``
+    for r in rows:
+        if not r["date"]:
+            if r["id"] in spans:
+                r["pub_span"] = spans[r["id"]]
+            else:
+                lo, hi = found[r["id"]]
+                r["pub_span"] = (date.fromordinal(lo), date.fromordinal(hi))
+    fam = family(m["type"])
+    return [r for r in rows if family(r["type"]) == fam]
 
 
 def event_id(mention_id: str) -> str:
@@ -243,10 +380,10 @@ def link_events(
     """
     em = schema.event_mentions
     touched: set[str] = set()
-    related: dict[str, set[str]] = {}
+    related: dict[str, set[str]] = {}  # article -> events of its related articles
+    dirty: set[str] = set()  # big events to refresh once, at the end
     recent: dict[tuple[str, str, str | None], tuple[str, int]] = {}
     slot_events: dict[tuple[str, str, str | None], Counter[tuple[str, str]]] = {}
-    pub_spans: dict[str, tuple[date, date] | None] = {}  # per undated event; reset on change
     mentions = load_mentions(conn, article_ids)
     for m in mentions:
         m["actor_ids"] = _actor_ids(conn, index, m)
@@ -265,29 +402,23 @@ def link_events(
             # "the meeting" right after "Putin and Xi met": the same event, actors left implicit
             conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=near[0]))
             refresh_event(conn, near[0])
-            pub_spans.pop(near[0], None)
             continue
         if not m["actor_ids"] and sole:
             # "Thursday's meeting" later in an article about one meeting of named people: that
             # meeting (its explicit time then dates it)
             conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=sole))
             refresh_event(conn, sole)
-            pub_spans.pop(sole, None)
             touched.add(sole)
             continue
         mspan = mention_span(m)
         best: Candidate | None = None
-        cands = [ev for ev in _candidates(conn, m, mspan, viable_only=True) if _viable(m, ev)]
-        undated = [ev["id"] for ev in cands if not ev["date"] and ev["id"] not in pub_spans]
-        pub_spans.update(event_pub_spans(conn, undated))
-        for ev in cands:
-            if not ev["date"]:
-                ev["pub_span"] = pub_spans[ev["id"]]
-        if mspan is None:
-            from .dating import event_articles, related_articles
-
-            rel = related.setdefault(m["article_id"], related_articles(conn, m["article_id"]))
-            m["related_ok"] = {ev["id"]: bool(event_articles(conn, ev["id"]) & rel) for ev in cands}
+        extra: set[str] = set()
+        if mspan is None:  # an undated report: dated events only through a related article
+            if m["article_id"] not in related:
+                related[m["article_id"]] = related_events(conn, m["article_id"])
+            extra = related[m["article_id"]]
+            m["related_ok"] = dict.fromkeys(extra, True)
+        cands = [ev for ev in _candidates(conn, m, mspan, extra=sorted(extra)) if _viable(m, ev)]
         for ev in cands:
             s = compatible(m, mspan, ev)
             if s > 0 and (best is None or s > best.score):
@@ -300,13 +431,29 @@ def link_events(
             eid = best.row["id"]
             _absorb(conn, best.row, m)
         conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=eid))
-        refresh_event(conn, eid)  # later mentions of the batch see its date and place
-        pub_spans.pop(eid, None)
+        if best is not None and (best.row.get("n_articles") or 0) >= BIG_EVENT:
+            dirty.add(eid)  # 5,000 wire copies: one vote more changes little until the end
+        else:
+            refresh_event(conn, eid)  # later mentions of the batch see its date and place
         if m["actor_ids"]:  # only a mention naming its actors can stand for "the meeting"
             recent[slot] = (eid, m["sentence"])
             slot_events.setdefault(slot, Counter())[(eid, m["status"])] += 1
         touched.add(eid)
+    for eid in sorted(dirty):
+        refresh_event(conn, eid)
     return touched
+
+
+def related_events(conn: Connection, article_id: str) -> set[str]:
+    """The events that the close reports and copies of an article report."""
+    from .dating import related_articles
+
+    rel = related_articles(conn, article_id)
+    if not rel:
+        return set()
+    em = schema.event_mentions
+    q = select(em.c.event_id).where(em.c.article_id.in_(sorted(rel)), em.c.event_id.is_not(None))
+    return {r.event_id for r in conn.execute(q.distinct())}
 
 
 def _viable(m: dict[str, Any], ev: dict[str, Any]) -> bool:
@@ -319,7 +466,7 @@ def _viable(m: dict[str, Any], ev: dict[str, Any]) -> bool:
 
 
 def event_pub_spans(conn: Connection, eids: Sequence[str]) -> dict[str, tuple[date, date] | None]:
-    """:func:`event_pub_span` for many events in one query."""
+    """Where undated events may lie: around the publication dates of their reports."""
     em, a = schema.event_mentions, schema.articles
     out: dict[str, tuple[date, date] | None] = {e: None for e in eids}
     if not eids:
@@ -335,21 +482,6 @@ def event_pub_spans(conn: Connection, eids: Sequence[str]) -> dict[str, tuple[da
     for eid, ds in pubs.items():
         out[eid] = (min(ds) - timedelta(days=WEAK_AHEAD), max(ds) + timedelta(days=WEAK_AHEAD))
     return out
-
-
-def event_pub_span(conn: Connection, eid: str) -> tuple[date, date] | None:
-    """Where an undated event may lie: around the publication dates of its reports."""
-    em, a = schema.event_mentions, schema.articles
-    pubs = [
-        d
-        for (v,) in conn.execute(
-            select(a.c.pub_date).join(em, em.c.article_id == a.c.id).where(em.c.event_id == eid)
-        )
-        if (d := parse_date(v))
-    ]
-    if not pubs:
-        return None
-    return (min(pubs) - timedelta(days=WEAK_AHEAD), max(pubs) + timedelta(days=WEAK_AHEAD))
 
 
 def article_parties(mentions: list[dict[str, Any]]) -> dict[tuple, tuple[str, ...]]:
@@ -402,10 +534,35 @@ def _actor_ids(conn: Connection, index: EntityIndex, m: dict[str, Any]) -> list[
     return out
 
 
+def next_seq(conn: Connection, table: Any) -> int:
+    """The next ``seq`` of a table: read once per transaction, then counted."""
+    seqs = batch_cache(conn, BATCH_SEQS)
+    if table.name not in seqs:
+        seqs[table.name] = int(
+            conn.execute(select(func.coalesce(func.max(table.c.seq), 0))).scalar_one()
+        )
+    seqs[table.name] += 1
+    return seqs[table.name]
+
+
+def entity_info(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, str, list[str]]]:
+    """Entity id -> (name, type, aliases), cached for the batch (entities are written before
+    events are linked)."""
+    cache = batch_cache(conn, BATCH_ENTITIES)
+    need = [x for x in ids if x not in cache]
+    if need:
+        et = schema.entities
+        for r in conn.execute(
+            select(et.c.id, et.c.name, et.c.type, et.c.aliases).where(et.c.id.in_(need))
+        ):
+            cache[r.id] = (r.name, r.type, list(r.aliases or []))
+    return {x: cache[x] for x in ids if x in cache}
+
+
 def _create(conn: Connection, m: dict[str, Any]) -> str:
     ev = schema.events
     eid = event_id(m["id"])
-    seq = int(conn.execute(select(func.coalesce(func.max(ev.c.seq), 0))).scalar_one()) + 1
+    seq = next_seq(conn, ev)
     status = m["status"] if m["status"] in EVENT_STATUSES else "unknown"
     conn.execute(
         insert(ev).values(
@@ -433,6 +590,10 @@ def _absorb(conn: Connection, row: dict[str, Any], m: dict[str, Any]) -> None:
     for a in m["actor_ids"]:
         if a not in actors:
             actors.append(a)
+    if "status_history" not in row:
+        row["status_history"] = conn.execute(
+            select(ev.c.status_history).where(ev.c.id == row["id"])
+        ).scalar_one()
     history = list(row["status_history"] or [])
     status = row["status"]
     new = m["status"]
@@ -479,7 +640,7 @@ def _vote_date(ms: list[dict[str, Any]]) -> tuple[str | None, str | None, str | 
 
 def refresh_event(conn: Connection, eid: str) -> None:
     """Recompute an event's date, place, outlets and title from all its mentions."""
-    ev, em, a, et = schema.events, schema.event_mentions, schema.articles, schema.entities
+    ev, em, a = schema.events, schema.event_mentions, schema.articles
     ms = [
         dict(r)
         for r in conn.execute(
@@ -501,11 +662,9 @@ def refresh_event(conn: Connection, eid: str) -> None:
     actors = list(row["actors"] or [])
     names: dict[str, tuple[str, str]] = {}
     full: dict[str, str] = {}
-    for r in conn.execute(
-        select(et.c.id, et.c.name, et.c.type, et.c.aliases).where(et.c.id.in_(actors))
-    ):
-        names[r.id] = (short_name(r.name, r.type, r.aliases or []), r.type)
-        full[r.id] = r.name
+    for x, (name, etype, aliases) in entity_info(conn, actors).items():
+        names[x] = (short_name(name, etype, aliases), etype)
+        full[x] = name
     subjects = subject_ids(ms, full)
     objects = subject_ids(ms, full, role="targets") - subjects
     for i, aid in enumerate(actors):
@@ -543,6 +702,9 @@ def refresh_event(conn: Connection, eid: str) -> None:
             mode=modes.most_common(1)[0][0] if modes else None,
         )
     )
+    pubs = [p for m in ms if (p := parse_date(m["pub_date"]))]
+    where = event_span({"date": d, "precision": prec, "date_end": d_end}, pubs)
+    index_event(conn, eid, types.most_common(1)[0][0], actors, where, dated=bool(d))
 
 
 def short_name(name: str, etype: str, aliases: Sequence[str] = ()) -> str:

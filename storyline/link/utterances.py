@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ..store import schema
@@ -21,9 +22,13 @@ SAME_STATEMENT = 80.0  # token-set ratio of two wordings of one statement
 PARTIAL_MIN_WORDS = 5  # a partial quote must be at least this long to match inside a longer one
 
 
-def similar(a: str, b: str) -> float:
+WINDOW = 400  # days: a new wording is matched against the speaker's statements quoted this close
+MAX_GROUPS = 300  # statements per speaker compared at most (the most recently quoted)
+
+
+def similar(a: str, b: str, *, folded: bool = False) -> float:
     """How likely two quote texts are wordings of one statement (0-100)."""
-    fa, fb = fold(a), fold(b)
+    fa, fb = (a, b) if folded else (fold(a), fold(b))
     if not fa or not fb:
         return 0.0
     score = fuzz.token_set_ratio(fa, fb)
@@ -33,6 +38,27 @@ def similar(a: str, b: str) -> float:
     else:
         score = max(score, fuzz.partial_ratio(fa, fb))
     return float(score)
+
+
+def similar_many(text: str, others: Sequence[str]) -> list[float]:
+    """:func:`similar` of one folded text against many folded texts, scored in C++."""
+    if not others:
+        return []
+    if not text:
+        return [0.0] * len(others)
+    import numpy as np
+
+    token_set = process.cdist([text], others, scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
+    whole = process.cdist([text], others, scorer=fuzz.ratio, dtype=np.float64)[0]
+    part = process.cdist([text], others, scorer=fuzz.partial_ratio, dtype=np.float64)[0]
+    n_words = len(text.split())
+    shorter_words = np.array(
+        [n_words if len(text) <= len(o) else len(o.split()) for o in others], dtype=int
+    )
+    short = shorter_words < PARTIAL_MIN_WORDS
+    out = np.where(short, np.minimum(token_set, whole), np.maximum(token_set, part))
+    empty = np.array([not o for o in others])
+    return [0.0 if e else float(x) for x, e in zip(out, empty, strict=True)]
 
 
 def utterance_id(quote_id: str) -> str:
@@ -66,19 +92,29 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
             update(qt).where(qt.c.id == bindparam("qid")).values(speaker_id=bindparam("sid")),
             speaker_rows,
         )
+    days = _article_days(conn, {q["article_id"] for q in quotes})
+    folded: dict[str, str] = {}  # utterance id -> folded text, for this batch
     touched: set[str] = set()
     for q in quotes:
         key = speaker_key(q)
         if key is None or q["utterance_id"]:
             continue
-        groups = [
-            dict(r) for r in conn.execute(select(ut).where(ut.c.speaker_id == key)).mappings().all()
-        ]
-        best, best_score = None, SAME_STATEMENT
+        day = days.get(q["article_id"])
+        sel = select(ut.c.id, ut.c.text, ut.c.n_quotes, ut.c.day_first, ut.c.day_last).where(
+            ut.c.speaker_id == key
+        )
+        if day is not None:
+            sel = sel.where((ut.c.day_last.is_(None)) | (ut.c.day_last >= day - WINDOW))
+        groups = conn.execute(sel.order_by(ut.c.day_last.desc()).limit(MAX_GROUPS)).all()
+        fq = fold(q["text"])
         for g in groups:
-            s = similar(q["text"], g["text"])
-            if s >= best_score:
-                best, best_score = g, s
+            if g.id not in folded:
+                folded[g.id] = fold(g.text)
+        scores = similar_many(fq, [folded[g.id] for g in groups])
+        best, best_score = None, SAME_STATEMENT
+        for g, sc in zip(groups, scores, strict=True):
+            if sc >= best_score:
+                best, best_score = g, sc
         if best is None:
             uid = utterance_id(q["id"])
             conn.execute(
@@ -88,14 +124,34 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
                     speaker=q["speaker_canonical"] or q["speaker"],
                     text=q["text"],
                     n_quotes=1,
+                    day_first=day,
+                    day_last=day,
                 )
             )
+            folded[uid] = fq
         else:
-            uid = best["id"]
-            text = q["text"] if len(q["text"]) > len(best["text"]) else best["text"]
-            conn.execute(
-                update(ut).where(ut.c.id == uid).values(n_quotes=best["n_quotes"] + 1, text=text)
-            )
+            uid = best.id
+            text = q["text"] if len(q["text"]) > len(best.text) else best.text
+            folded[uid] = fq if text is q["text"] else folded[uid]
+            values: dict[str, Any] = {"n_quotes": best.n_quotes + 1, "text": text}
+            if day is not None:
+                values["day_first"] = min(day, best.day_first or day)
+                values["day_last"] = max(day, best.day_last or day)
+            conn.execute(update(ut).where(ut.c.id == uid).values(**values))
         conn.execute(update(qt).where(qt.c.id == q["id"]).values(utterance_id=uid))
         touched.add(uid)
     return len(touched)
+
+
+def _article_days(conn: Connection, ids: set[str]) -> dict[str, int]:
+    """Article id -> its publication day number (articles with a day-precise date only)."""
+    a = schema.articles
+    out: dict[str, int] = {}
+    q = select(a.c.id, a.c.pub_date).where(a.c.id.in_(sorted(ids)), a.c.pub_date.is_not(None))
+    for r in conn.execute(q):
+        if r.pub_date and len(r.pub_date) == 10:
+            try:
+                out[r.id] = date.fromisoformat(r.pub_date).toordinal()
+            except ValueError:
+                continue
+    return out

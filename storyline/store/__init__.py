@@ -34,6 +34,9 @@ __all__ = ["Store", "open_store", "schema"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
+BATCH_CACHE = "storyline.batch"  # conn.info key: caches that live for one write transaction
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -138,6 +141,7 @@ class Store:
             with self.engine.begin() as conn:
                 if self.dialect == "sqlite":
                     conn.exec_driver_sql("BEGIN IMMEDIATE")  # one writer at a time, from the start
+                conn.info.pop(BATCH_CACHE, None)  # per-transaction caches of the link stage
                 yield conn
         except (OperationalError, DatabaseError) as exc:
             raise _store_error(exc, self.location) from exc

@@ -29,9 +29,85 @@ def _v1(conn: Connection, dialect: str) -> None:
         )
 
 
+def _v2(conn: Connection, dialect: str) -> None:
+    """Blocking tables for linking at scale: ``event_actors``, ``person_keys``, ``key_df``,
+    utterance day ranges, and indexes on ``events.seq`` / ``stories.seq``; filled from the
+    rows already stored, so an old store links new batches the same way a new one does."""
+    from sqlalchemy import func, text
+
+    from ..link.entities import person_key_rows
+    from ..link.events import event_pub_spans, event_span, index_event
+
+    have = {c["name"] for c in inspect(conn).get_columns("utterances")}
+    for col in ("day_first", "day_last"):
+        if col not in have:
+            conn.execute(text(f"ALTER TABLE utterances ADD COLUMN {col} INTEGER"))
+    for table in (schema.event_actors, schema.person_keys, schema.key_df):
+        table.create(conn, checkfirst=True)
+    names = {
+        ix["name"]
+        for t in ("events", "stories", "utterances")
+        for ix in inspect(conn).get_indexes(t)
+    }
+    for table in (schema.events, schema.stories, schema.utterances):
+        for ix in table.indexes:
+            if ix.name not in names:
+                ix.create(conn)
+    ev, et, lk, ut = schema.events, schema.entities, schema.link_keys, schema.utterances
+    if conn.execute(select(func.count()).select_from(schema.event_actors)).scalar_one() == 0:
+        rows = (
+            conn.execute(
+                select(ev.c.id, ev.c.type, ev.c.actors, ev.c.date, ev.c.precision, ev.c.date_end)
+            )
+            .mappings()
+            .all()
+        )
+        undated = [r["id"] for r in rows if not r["date"]]
+        spans = event_pub_spans(conn, undated) if undated else {}
+        for r in rows:
+            where = event_span(dict(r), []) if r["date"] else spans.get(r["id"])
+            actors = list(r["actors"] or [])
+            index_event(conn, r["id"], r["type"], actors, where, dated=bool(r["date"]))
+    if conn.execute(select(func.count()).select_from(schema.person_keys)).scalar_one() == 0:
+        keys = [
+            k
+            for r in conn.execute(select(et.c.id, et.c.name).where(et.c.type == "PERSON"))
+            for k in person_key_rows(r.id, r.name)
+        ]
+        for i in range(0, len(keys), 5000):
+            conn.execute(schema.person_keys.insert(), keys[i : i + 5000])
+    if conn.execute(select(func.count()).select_from(schema.key_df)).scalar_one() == 0:
+        q = (
+            select(lk.c.kind, lk.c.key, func.count().label("df"))
+            .where(lk.c.kind == "name")
+            .group_by(lk.c.kind, lk.c.key)
+        )
+        dfs = [dict(r) for r in conn.execute(q).mappings()]
+        for i in range(0, len(dfs), 5000):
+            conn.execute(schema.key_df.insert(), dfs[i : i + 5000])
+    qt, a = schema.quotes, schema.articles
+    q = (
+        select(qt.c.utterance_id, func.min(a.c.pub_date), func.max(a.c.pub_date))
+        .join(a, a.c.id == qt.c.article_id)
+        .where(qt.c.utterance_id.is_not(None), a.c.pub_date.is_not(None))
+        .group_by(qt.c.utterance_id)
+    )
+    from datetime import date
+
+    def day(v: str | None) -> int | None:
+        try:
+            return date.fromisoformat(v).toordinal() if v and len(v) == 10 else None
+        except ValueError:
+            return None
+
+    for uid, lo, hi in conn.execute(q).all():
+        conn.execute(ut.update().where(ut.c.id == uid).values(day_first=day(lo), day_last=day(hi)))
+
+
 # (version, what it does, function). Append; never edit a released migration.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection, str], None]]] = [
     (1, "initial schema", _v1),
+    (2, "blocking tables for linking at scale", _v2),
 ]
 LATEST = MIGRATIONS[-1][0]
 

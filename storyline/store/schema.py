@@ -188,7 +188,7 @@ events = Table(
     "events",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("seq", Integer, nullable=False),
+    Column("seq", Integer, nullable=False, index=True),
     Column("type", String(16), nullable=False, index=True),
     Column("mode", String(32)),
     Column("title", Text, nullable=False),
@@ -215,13 +215,48 @@ utterances = Table(
     Column("speaker", Text),
     Column("text", Text, nullable=False),
     Column("n_quotes", Integer, nullable=False, default=0),
+    # day numbers (date.toordinal) of the first and last article quoting it: candidates for a
+    # new wording are the speaker's utterances quoted near its article's date (blocking)
+    Column("day_first", Integer),
+    Column("day_last", Integer),
+    Index("ix_utterances_speaker_day", "speaker_id", "day_last"),
+)
+
+# Blocking rows for event linking and story grouping: one row per (event, actor entity, time
+# bucket of BUCKET_DAYS days that the event may lie in), entity_id "" for an event without
+# actors, bucket -1 for an event that may lie anywhere in time. day_lo..day_hi is where the event
+# may lie (its date's span, or around its reports' publication dates when undated). A mention
+# finds its candidate events by (actor, family, bucket) equality: index lookups whose cost follows
+# the events near it in time, never the size of the store.
+event_actors = Table(
+    "event_actors",
+    metadata,
+    Column("event_id", String(40), primary_key=True),
+    Column("entity_id", String(40), primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("family", String(16), nullable=False),
+    Column("dated", Boolean, nullable=False),
+    Column("day_lo", Integer, nullable=False),
+    Column("day_hi", Integer, nullable=False),
+    Index("ix_event_actors_block", "entity_id", "family", "bucket"),
+    Index("ix_event_actors_bucket", "entity_id", "bucket"),
+)
+
+# Single names of the store's multi-word PERSON entities ("xi" and "jinping" for Xi Jinping):
+# "Mr Xi" finds the full names it may stand for by an equality lookup, not a scan.
+person_keys = Table(
+    "person_keys",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("entity_id", String(40), primary_key=True),
+    Column("name", Text, nullable=False),
 )
 
 stories = Table(
     "stories",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("seq", Integer, nullable=False),
+    Column("seq", Integer, nullable=False, index=True),
     Column("title", Text, nullable=False),
     Column("date_start", String(10)),
     Column("date_end", String(10)),
@@ -268,6 +303,16 @@ term_df = Table(
     "term_df",
     metadata,
     Column("term", String(64), primary_key=True),
+    Column("df", Integer, nullable=False, default=0),
+)
+
+# How many articles hold each blocking key (kind "name" of link_keys): a name's rarity without
+# counting its link_keys rows, which grow with the store.
+key_df = Table(
+    "key_df",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("key", String(80), primary_key=True),
     Column("df", Integer, nullable=False, default=0),
 )
 

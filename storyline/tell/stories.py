@@ -10,35 +10,45 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from ..link.events import parse_date, short_name
+from ..link.events import next_seq, short_name
 from ..store import schema
 
 WINDOW = 800  # days: long-running stories recall events years apart
 MIN_OVERLAP = 0.5
 
 
+NEAR_LIMIT = 500  # events read per touched event at most: the nearest in time win
+
+
 def _near(conn: Connection, ev: dict[str, Any]) -> list[dict[str, Any]]:
-    """Events within the time window of ``ev`` that share an actor with it (blocking by date
-    and actor: only those can be :func:`connected`)."""
+    """Events within the time window of ``ev`` that share an actor with it (blocking by actor
+    and date through ``event_actors``: only those can be :func:`connected`)."""
+    from ..link.events import WIDE_LO, blocked_events, event_span
+
     t = schema.events
     actors = sorted(set(ev["actors"] or []))
     if not actors:
         return []
-    text = cast(t.c.actors, String)
-    q = select(t.c.id, t.c.actors, t.c.story_id, t.c.seq, t.c.date).where(
-        or_(*[text.like(f'%"{a}"%') for a in actors])
-    )
-    d = parse_date(ev["date"])
-    if d is not None:
-        lo = (d - timedelta(days=WINDOW)).isoformat()
-        hi = (d + timedelta(days=WINDOW)).isoformat()
-        q = q.where(or_(t.c.date.is_(None), t.c.date.between(lo, hi)))
-    return [dict(r) for r in conn.execute(q).mappings()]
+    where = event_span(ev, [])
+    if where is None:  # undated: around its reports, as its blocking rows say
+        ea = schema.event_actors
+        r = conn.execute(
+            select(ea.c.day_lo, ea.c.day_hi).where(ea.c.event_id == ev["id"]).limit(1)
+        ).first()
+        if r is not None and r.day_lo != WIDE_LO:
+            where = (date.fromordinal(r.day_lo), date.fromordinal(r.day_hi))
+    if where is not None:
+        where = (where[0] - timedelta(days=WINDOW), where[1] + timedelta(days=WINDOW))
+    ids = blocked_events(conn, actors, where, limit=NEAR_LIMIT)
+    if not ids:
+        return []
+    q = select(t.c.id, t.c.actors, t.c.story_id, t.c.seq, t.c.date).where(t.c.id.in_(sorted(ids)))
+    return [dict(r) for r in conn.execute(q.order_by(t.c.seq)).mappings()]
 
 
 def connected(a: Iterable[str], b: Iterable[str]) -> bool:
@@ -158,5 +168,5 @@ def refresh_story(conn: Connection, sid: str) -> None:
     if conn.execute(select(st.c.id).where(st.c.id == sid)).first():
         conn.execute(update(st).where(st.c.id == sid).values(**values))
     else:
-        seq = int(conn.execute(select(func.coalesce(func.max(st.c.seq), 0))).scalar_one()) + 1
+        seq = next_seq(conn, st)
         conn.execute(insert(st).values(id=sid, seq=seq, **values))
