@@ -1,0 +1,203 @@
+"""Blocking for linking at scale: the indexed look-ups that keep a batch's cost off the store size.
+
+Real SQLite stores throughout; no model is needed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import insert, select, text
+
+from storyline.link import embed
+from storyline.link.entities import _store_surnames, person_key_rows
+from storyline.link.events import (
+    BUCKET_DAYS,
+    WIDE,
+    blocked_events,
+    buckets,
+    index_event,
+    next_seq,
+)
+from storyline.link.utterances import similar, similar_many
+from storyline.store import open_store, schema
+from storyline.store.migrations import LATEST
+
+D = date(2022, 9, 15)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(tmp_path / "s.db")
+    yield s
+    s.close()
+
+
+def _event(conn, eid: str, actors: list[str], when: tuple[date, date] | None, dated=True):
+    conn.execute(
+        insert(schema.events).values(
+            id=eid, seq=next_seq(conn, schema.events), type="CONSULT", title=eid, status="happened"
+        )
+    )
+    index_event(conn, eid, "CONSULT", actors, when, dated=dated)
+
+
+def test_buckets_cover_the_span_and_wide_is_one_bucket():
+    lo, hi = D.toordinal(), (D + timedelta(days=40)).toordinal()
+    got = buckets(lo, hi)
+    assert got[0] == lo // BUCKET_DAYS and got[-1] == hi // BUCKET_DAYS
+    assert got == list(range(got[0], got[-1] + 1))
+    assert buckets(0, 10**7) == [WIDE]
+
+
+def test_events_are_found_by_shared_actor_and_nearby_time_only(store):
+    day = (D - timedelta(days=1), D + timedelta(days=1))
+    with store.transaction() as conn:
+        _event(conn, "ev-samarkand", ["per:xi", "per:putin"], day)
+        _event(conn, "ev-2024", ["per:xi", "per:putin"], (date(2024, 5, 15), date(2024, 5, 17)))
+        _event(conn, "ev-other", ["per:erdogan"], day)
+        _event(conn, "ev-undated", ["per:putin"], None, dated=False)  # may lie anywhere
+        _event(conn, "ev-nobody", [], day)
+        week = (D - timedelta(days=7), D)
+        found = blocked_events(conn, ["per:xi"], week, fam="consult")
+        assert set(found) == {"ev-samarkand"}
+        assert set(blocked_events(conn, ["per:putin"], week, fam="consult")) == {
+            "ev-samarkand",
+            "ev-undated",
+        }
+        assert blocked_events(conn, ["per:xi"], week, fam="fight") == {}
+        # an actor-less mention meets only actor-less (dated) events
+        assert set(blocked_events(conn, [""], week, fam="consult", dated_only=True)) == {
+            "ev-nobody"
+        }
+        # open-ended: the latest events of the actor, whatever their date
+        assert set(blocked_events(conn, ["per:xi"], None)) == {"ev-samarkand", "ev-2024"}
+
+
+def test_reindexing_an_event_replaces_its_rows(store):
+    with store.transaction() as conn:
+        _event(conn, "ev-a", ["per:xi"], (D, D))
+        index_event(conn, "ev-a", "CONSULT", ["per:li"], (D, D), dated=True)
+        ea = schema.event_actors
+        who = {r.entity_id for r in conn.execute(select(ea.c.entity_id))}
+    assert who == {"per:li"}
+
+
+def test_surnames_resolve_by_lookup_and_never_guess_between_two_people(store):
+    with store.transaction() as conn:
+        rows = person_key_rows("per:xi-jinping", "Xi Jinping")
+        rows += person_key_rows("per:john-smith", "John Smith")
+        rows += person_key_rows("per:anna-smith", "Anna Smith")
+        conn.execute(insert(schema.person_keys), rows)
+        got = _store_surnames(conn, {"xi", "jinping", "smith", "nobody"})
+    assert got["xi"] == "xi jinping" and got["jinping"] == "xi jinping"
+    assert got["smith"] is None  # two Smiths: do not merge
+    assert "nobody" not in got
+
+
+def test_an_old_store_is_migrated_and_its_events_blocked(tmp_path):
+    path = tmp_path / "old.db"
+    s = open_store(path)
+    with s.transaction() as conn:  # make it look like a schema-1 store holding one event
+        for t in ("event_actors", "person_keys", "key_df"):
+            conn.execute(text(f"DROP TABLE {t}"))
+        conn.execute(text("DROP INDEX ix_utterances_speaker_day"))
+        conn.execute(text("ALTER TABLE utterances DROP COLUMN day_first"))
+        conn.execute(text("ALTER TABLE utterances DROP COLUMN day_last"))
+        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
+        conn.execute(
+            insert(schema.events).values(
+                id="ev-old",
+                seq=1,
+                type="CONSULT",
+                title="Putin and Xi meet",
+                status="happened",
+                date="2022-09-15",
+                precision="day",
+                actors=["per:vladimir-putin"],
+            )
+        )
+        conn.execute(
+            insert(schema.entities).values(
+                id="per:vladimir-putin", name="Vladimir Putin", type="PERSON", mentions=1
+            )
+        )
+    s.close()
+    s = open_store(path)  # migrates to the latest schema
+    with s.read() as conn:
+        version = conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).scalar()
+        found = blocked_events(conn, ["per:vladimir-putin"], (D, D), fam="consult")
+        surname = _store_surnames(conn, {"putin"})
+    s.close()
+    assert int(version) == LATEST
+    assert set(found) == {"ev-old"}
+    assert surname == {"putin": "vladimir putin"}
+
+
+def _vectors(n: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, embed.DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_vector_index_saves_a_delta_and_folds_it_in(tmp_path, monkeypatch):
+    path = str(tmp_path / "s.db.ann.usearch")
+    a, b = _vectors(30, 1), _vectors(5, 2)
+    idx = embed.VectorIndex(path)
+    idx.add(np.arange(1, 31, dtype=np.uint64), a)
+    idx.save()  # first save: everything in the main file
+    idx.add(np.arange(31, 36, dtype=np.uint64), b)
+    idx.save()  # later saves: only the delta
+    assert len(idx.main) == 30 and len(idx.delta) == 5
+
+    again = embed.VectorIndex(path)
+    again.sync(35, lambda: pytest.fail("must load the files, not rebuild"))
+    assert len(again) == 35
+    hit = again.search(b[:1], 3)[0]
+    assert hit[0][0] == 31 and hit[0][1] > 0.99  # a delta vector is found as itself
+
+    monkeypatch.setattr(embed.VectorIndex, "MERGE_MIN", 1)
+    again.remove(np.array([31], dtype=np.uint64))
+    again.add(np.array([31], dtype=np.uint64), b[:1])
+    again.save()  # the delta (5 >= 10% of 30) is folded into the main index
+    assert len(again.main) == 35 and len(again.delta) == 0
+    third = embed.VectorIndex(path)
+    third.sync(35, lambda: pytest.fail("must load the files, not rebuild"))
+    assert third.search(a[:1], 1)[0][0][0] == 1
+
+
+def test_vector_index_rebuilds_when_the_table_disagrees(tmp_path):
+    path = str(tmp_path / "s.db.ann.usearch")
+    idx = embed.VectorIndex(path)
+    idx.add(np.arange(1, 4, dtype=np.uint64), _vectors(3, 3))
+    idx.save()
+    fresh = embed.VectorIndex(path)
+    keys, vecs = np.arange(1, 6, dtype=np.uint64), _vectors(5, 4)
+    fresh.sync(5, lambda: (keys, vecs))  # the table holds 5: the files are stale
+    assert len(fresh) == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We will never accept this",
+        "no",
+        "",
+        "China and Russia are friends forever and ever",
+        "The meeting was productive and useful for both sides",
+    ],
+)
+def test_vectorised_quote_similarity_equals_the_pairwise_one(text):
+    from storyline.link.entities import fold
+
+    others = [
+        "we will never accept this deal, he said",
+        "friends forever",
+        "",
+        "China and Russia are friends, forever",
+        "the talks were productive",
+        text,
+    ]
+    got = similar_many(fold(text), [fold(o) for o in others])
+    assert got == pytest.approx([similar(text, o) for o in others], abs=1e-9)
