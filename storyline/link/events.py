@@ -707,10 +707,15 @@ def refresh_event(conn: Connection, eid: str) -> None:
     index_event(conn, eid, types.most_common(1)[0][0], actors, where, dated=bool(d))
 
 
+SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v"}
+
+
 def short_name(name: str, etype: str, aliases: Sequence[str] = ()) -> str:
     """Surname for people ("Putin"; "Xi" where the texts call Xi Jinping "Xi"), else the name."""
     if etype == "PERSON" and " " in name:
         toks = name.split()
+        while len(toks) > 2 and toks[-1].rstrip(".,").lower() in SUFFIXES:
+            toks = toks[:-1]  # "Hubert Allen Jr." is "Allen"
         singles = {a.strip() for a in aliases if " " not in a.strip()}
         for tok in (toks[-1], toks[0]):
             if tok in singles:

@@ -117,6 +117,18 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
     return touched
 
 
+def _distinct_names(ids: list[str], info: dict[str, tuple[str, str, list[str]]]) -> list[str]:
+    """Up to two short names, full names where two people share one ("John and Christopher
+    Zawahri" are not "Zawahri and Zawahri")."""
+    short = [short_name(*info[x]) for x in ids]
+    out: list[str] = []
+    for x, s in zip(ids, short, strict=True):
+        name = info[x][0] if short.count(s) > 1 else s
+        if name not in out:
+            out.append(name)
+    return out[:2]
+
+
 def refresh_story(conn: Connection, sid: str) -> None:
     """Recompute a story's dates, counts and title from its events."""
     t, st, em, a, et = (
@@ -151,8 +163,8 @@ def refresh_story(conn: Connection, sid: str) -> None:
         r.id: (r.name, r.type, r.aliases or [])
         for r in conn.execute(select(et).where(et.c.id.in_(top)))
     }
-    people = [short_name(*info[x]) for x in top if x in info and info[x][1] == "PERSON"][:2]
-    names = people or [short_name(*info[x]) for x in top if x in info][:2]
+    people = _distinct_names([x for x in top if x in info and info[x][1] == "PERSON"], info)
+    names = people or _distinct_names([x for x in top if x in info], info)
     title = " and ".join(names) if names else evs[0]["title"]
     if dates:
         y0, y1 = dates[0][:4], dates[-1][:4]
