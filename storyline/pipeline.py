@@ -25,6 +25,8 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
+LINK_EVERY = 512  # new articles linked while the workers annotate the next ones (the driver's
+# link step would otherwise leave a core idle at the end); a smaller ingest is linked whole
 RAY_CHUNK = 2048  # documents handed to Ray Data at a time
 POOL_THRESHOLD = 48  # fewer documents than this are processed in-process (no pool start-up)
 
@@ -133,6 +135,14 @@ def ingest(
         else:
             log.warning("skipped %s", f)
 
+    unlinked: list[str] = store.unlinked_ids() if link else []  # stored, not linked yet
+
+    def link_part() -> None:
+        from .link import link_new
+
+        merge_link_reports(report.linked, link_new(store, unlinked, progress=progress))
+        unlinked.clear()
+
     docs = iter_docs(paths, fields, stdin=stdin)
     pool: Executor | None = None
     try:
@@ -169,8 +179,11 @@ def ingest(
             with store.transaction() as conn:
                 added = store.add_articles(conn, good, batch_id)
             report.added.extend(added)
+            unlinked.extend(added)
             report.skipped += len(good) - len(added)
             bar.update(len(results))
+            if link and len(unlinked) >= LINK_EVERY:
+                link_part()
 
         for chunk in chunks(stream, BATCH_SIZE):
             raws = []
@@ -213,11 +226,23 @@ def ingest(
         if pool is not None:
             pool.shutdown()
         store.finish_batch(batch_id, len(report.added), report.skipped, len(report.failures))
-    if link and report.added and not report.interrupted:
-        from .link import link_new
-
-        report.linked = link_new(store, report.added, progress=progress)
+    if link and unlinked and not report.interrupted:
+        link_part()
     return report
+
+
+def merge_link_reports(into: dict[str, Any], part: dict[str, Any]) -> None:
+    """One ingest's link report from its parts: counts add up, maps and lists join."""
+    for key, value in part.items():
+        old = into.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            merge_link_reports(old, value) if key == "articles" else old.update(value)
+        elif isinstance(value, list) and isinstance(old, list):
+            into[key] = sorted(set(old) | set(value))
+        elif isinstance(value, int | float) and isinstance(old, int | float):
+            into[key] = old + value
+        else:
+            into[key] = value
 
 
 def _drop_known(store: Store, raws: list[RawDoc], report: IngestReport, bar: Any) -> list[RawDoc]:

@@ -17,7 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    create_engine,
+    delete,
+    event,
+    false,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, QueuePool
@@ -297,6 +308,14 @@ class Store:
             conn.execute(update(a).where(a.c.id == aid).values(notes=list(old) + list(extra)))
 
     # -- reading articles -------------------------------------------------------------------
+
+    def unlinked_ids(self) -> list[str]:
+        """Articles stored but not linked yet (an ingest interrupted before linking, or one
+        run without it), oldest first: the next linking ingest takes them along."""
+        a = schema.articles
+        with self.read() as conn:
+            q = select(a.c.id).where(a.c.linked == false()).order_by(a.c.seq)
+            return [r.id for r in conn.execute(q)]
 
     def count(self, table: str = "articles") -> int:
         with self.read() as conn:

@@ -44,12 +44,9 @@ def _v2(conn: Connection, dialect: str) -> None:
             conn.execute(text(f"ALTER TABLE utterances ADD COLUMN {col} INTEGER"))
     for table in (schema.event_actors, schema.person_keys, schema.key_df):
         table.create(conn, checkfirst=True)
-    names = {
-        ix["name"]
-        for t in ("events", "stories", "utterances")
-        for ix in inspect(conn).get_indexes(t)
-    }
-    for table in (schema.events, schema.stories, schema.utterances):
+    tables = (schema.articles, schema.events, schema.stories, schema.utterances)
+    names = {ix["name"] for t in tables for ix in inspect(conn).get_indexes(t.name)}
+    for table in tables:
         for ix in table.indexes:
             if ix.name not in names:
                 ix.create(conn)

@@ -78,6 +78,7 @@ articles = Table(
     Index("ix_articles_hash", "content_hash"),
     Index("ix_articles_seq", "seq"),
     Index("ix_articles_cluster", "cluster_id"),
+    Index("ix_articles_linked", "linked"),
 )
 
 sentences = Table(
