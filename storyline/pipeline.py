@@ -113,7 +113,8 @@ def ingest(
     engine: str = "local",
     address: str | None = None,
 ) -> IngestReport:
-    """Read, extract, annotate and store everything under ``paths``, then link the new articles.
+    """Read, extract, annotate and store everything under ``paths``, and link the new articles
+    (in parts of ``LINK_EVERY``, each while the workers annotate the next part).
 
     ``engine="ray"`` runs extract + annotate on Ray Data (joining ``address`` if given).
     """
@@ -136,12 +137,42 @@ def ingest(
             log.warning("skipped %s", f)
 
     unlinked: list[str] = store.unlinked_ids() if link else []  # stored, not linked yet
+    linker = BackgroundLinker(store, report.linked)
+    held: list[list[tuple[Article, Annotations | None] | Failure]] = []  # while linking
 
-    def link_part() -> None:
+    def link_rest() -> None:
         from .link import link_new
 
-        merge_link_reports(report.linked, link_new(store, unlinked, progress=progress))
-        unlinked.clear()
+        while unlinked:
+            part = unlinked[:LINK_EVERY]
+            merge_link_reports(report.linked, link_new(store, part, progress=progress))
+            del unlinked[: len(part)]
+
+    def store_results(results: list[tuple[Article, Annotations | None] | Failure]) -> None:
+        good = []
+        for r in results:
+            if isinstance(r, Failure):
+                fail(r)
+            else:
+                good.append(r)
+        with store.transaction() as conn:
+            added = store.add_articles(conn, good, batch_id)
+        report.added.extend(added)
+        unlinked.extend(added)
+        report.skipped += len(good) - len(added)
+        bar.update(len(results))
+
+    def write(results: list[tuple[Article, Annotations | None] | Failure]) -> None:
+        held.append(results)
+        if linker.busy():  # SQLite has one writer: hold the results until the link commits
+            return
+        linker.collect()
+        for part in held:
+            store_results(part)
+        held.clear()
+        if link and len(unlinked) >= LINK_EVERY:  # fixed parts: the same input links the same
+            linker.start(unlinked[:LINK_EVERY])
+            del unlinked[:LINK_EVERY]
 
     docs = iter_docs(paths, fields, stdin=stdin)
     pool: Executor | None = None
@@ -168,22 +199,6 @@ def ingest(
 
         stream = chain(first, docs)
         pending: list[Any] = []
-
-        def write(results: list[tuple[Article, Annotations | None] | Failure]) -> None:
-            good = []
-            for r in results:
-                if isinstance(r, Failure):
-                    fail(r)
-                else:
-                    good.append(r)
-            with store.transaction() as conn:
-                added = store.add_articles(conn, good, batch_id)
-            report.added.extend(added)
-            unlinked.extend(added)
-            report.skipped += len(good) - len(added)
-            bar.update(len(results))
-            if link and len(unlinked) >= LINK_EVERY:
-                link_part()
 
         for chunk in chunks(stream, BATCH_SIZE):
             raws = []
@@ -216,6 +231,10 @@ def ingest(
         if ray_runner is not None and ray_buffer:
             for results in ray_runner.process(ray_buffer):
                 write(results)
+        linker.wait()
+        for part in held:
+            store_results(part)
+        held.clear()
     except KeyboardInterrupt:
         report.interrupted = True
         if pool is not None:
@@ -225,10 +244,49 @@ def ingest(
         bar.close()
         if pool is not None:
             pool.shutdown()
+        linker.close()  # a link step under way finishes (and commits) or rolls back whole
         store.finish_batch(batch_id, len(report.added), report.skipped, len(report.failures))
     if link and unlinked and not report.interrupted:
-        link_part()
+        link_rest()
     return report
+
+
+class BackgroundLinker:
+    """Links stored articles in a thread while the workers annotate the next ones, so the
+    driver's link step does not leave a core idle. One link step runs at a time."""
+
+    def __init__(self, store: Store, into: dict[str, Any]) -> None:
+        self.store, self.into = store, into
+        self.pool: Any = None
+        self.future: Any = None
+
+    def busy(self) -> bool:
+        return self.future is not None and not self.future.done()
+
+    def start(self, ids: list[str]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .link import link_new
+
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="storyline-link")
+        self.future = self.pool.submit(link_new, self.store, ids)
+
+    def collect(self) -> None:
+        """Take a finished step's report (and raise its error, if it failed)."""
+        if self.future is not None and self.future.done():
+            future, self.future = self.future, None
+            merge_link_reports(self.into, future.result())
+
+    def wait(self) -> None:
+        if self.future is not None:
+            future, self.future = self.future, None
+            merge_link_reports(self.into, future.result())
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
 
 
 def merge_link_reports(into: dict[str, Any], part: dict[str, Any]) -> None:
