@@ -29,10 +29,8 @@ D = date(2022, 9, 15)
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(tmp_path / "s.db")
-    yield s
-    s.close()
+def store(any_store):  # SQLite and PostgreSQL (conftest)
+    return any_store
 
 
 def _event(conn, eid: str, actors: list[str], when: tuple[date, date] | None, dated=True):

@@ -52,7 +52,8 @@ def test_a_long_ingest_links_in_parts(store, tmp_path, monkeypatch):
     assert report.linked["events"] >= 1
 
 
-def test_articles_stored_without_linking_are_linked_by_the_next_ingest(store, tmp_path):
+def test_articles_stored_without_linking_are_linked_by_the_next_ingest(any_store, tmp_path):
+    store = any_store  # the whole link stage, on SQLite and on PostgreSQL
     _write(tmp_path / "a", 3)
     first = ingest(store, [str(tmp_path / "a")], link=False, progress=False)
     assert len(first.added) == 3 and _unlinked(store) == 3
