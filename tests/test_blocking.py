@@ -199,3 +199,12 @@ def test_vectorised_quote_similarity_equals_the_pairwise_one(text):
     ]
     got = similar_many(fold(text), [fold(o) for o in others])
     assert got == pytest.approx([similar(text, o) for o in others], abs=1e-9)
+
+
+def test_a_server_store_keeps_its_ann_index_in_the_local_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("STORYLINE_CACHE", str(tmp_path / "cache"))
+    url = "postgresql://u:secret@db.example/news"
+    path = embed.index_path(url, "postgresql")
+    assert path.startswith(str(tmp_path / "cache" / "ann"))
+    assert "secret" not in path  # named by a hash: no password in a file name
+    assert embed.index_path("/data/news.db", "sqlite") == "/data/news.db.ann.usearch"

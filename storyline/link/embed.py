@@ -5,10 +5,11 @@ and never downloads anything. We embed one short passage per article (title + le
 what tells two reports of one event apart, and it keeps the cost near 30-100 passages/s on CPU.
 
 The ANN index (usearch HNSW, cosine) is keyed by ``articles.seq`` and persisted next to a SQLite
-store as ``<store>.ann.usearch``. The ``embeddings`` table stays the source of truth: when the
+store as ``<store>.ann.usearch`` (a PostgreSQL store's in the local cache, see
+:func:`index_path`). The ``embeddings`` table stays the source of truth: when the
 file is missing or its size disagrees with the table (a crash between commit and save, a copied
 database), it is rebuilt from the table once, lazily. Persisting it means a new batch costs only
-its own vectors, not a rebuild over the whole store; PostgreSQL stores keep it in memory.
+its own vectors, not a rebuild over the whole store.
 """
 
 from __future__ import annotations
@@ -234,9 +235,19 @@ def _search(index: Any, vecs: np.ndarray, k: int) -> list[list[tuple[int, float]
 _INDEXES: dict[str, VectorIndex] = {}
 
 
+def index_path(location: str, dialect: str) -> str:
+    """Where a store's ANN index is persisted: beside a SQLite file; for a server store, in
+    the local cache (``$STORYLINE_CACHE/ann``), named by a hash of its URL. Either way the
+    ``embeddings`` table stays the truth: a file that disagrees with it is rebuilt."""
+    if dialect == "sqlite":
+        return location + ".ann.usearch"
+    from ..cache import cache_dir
+
+    return str(cache_dir("ann") / (hashlib.sha1(location.encode()).hexdigest()[:20] + ".usearch"))
+
+
 def index_for(location: str, dialect: str) -> VectorIndex:
-    """The process-wide index object of one store (a file beside a SQLite store)."""
+    """The process-wide index object of one store."""
     if location not in _INDEXES:
-        path = location + ".ann.usearch" if dialect == "sqlite" else None
-        _INDEXES[location] = VectorIndex(path)
+        _INDEXES[location] = VectorIndex(index_path(location, dialect))
     return _INDEXES[location]

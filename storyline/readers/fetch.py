@@ -31,10 +31,9 @@ MAX_BYTES = 20 * 1024 * 1024
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("STORYLINE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "storyline"
-    )
-    return Path(base) / "http"
+    from ..cache import cache_dir
+
+    return cache_dir("http")
 
 
 class Fetcher:
