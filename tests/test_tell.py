@@ -133,30 +133,86 @@ def test_timeline_exports(store):
         assert res.returncode == 0, res.stdout.decode() + res.stderr.decode()
 
 
+def _tls_doc(aid: str, pub, sentences: list[str]):
+    from storyline.tell.tls import Doc, timex_dater
+
+    doc = Doc(aid, pub, sentences)
+    doc.refs = timex_dater(sentences, pub)
+    return doc
+
+
 def test_tls_ranks_referenced_days_and_picks_central_keyword_sentences():
     from datetime import date
 
-    from storyline.tell.tls import Doc, build_timeline, timex_dater
+    from storyline.tell.tls import build_timeline
 
     d1, d2, d3 = date(2011, 2, 11), date(2011, 2, 12), date(2011, 3, 1)
-    docs = []
-    for i in range(3):
-        sents = [
-            "Mubarak resigned as president of Egypt on Friday after weeks of protests .",
-            "Crowds in Cairo celebrated the fall of Mubarak through the night .",
-            "The weather was mild .",
-        ]
-        doc = Doc(f"a{i}", d2, sents)
-        doc.refs = timex_dater(sents, d2)
-        docs.append(doc)
-    late = Doc("b", d3, ["Mubarak was questioned by prosecutors in Cairo today ."])
-    late.refs = timex_dater(late.sentences, d3)
-    docs.append(late)
+    sents = [
+        "Mubarak resigned as president of Egypt on Friday after weeks of protests .",
+        "Crowds in Cairo celebrated the fall of Mubarak through the night .",
+        "The weather was mild .",
+    ]
+    docs = [_tls_doc(f"a{i}", d2, sents) for i in range(3)]
+    docs.append(_tls_doc("b", d3, ["Mubarak was questioned by prosecutors in Cairo today ."]))
     assert docs[0].refs[0] == [d1]  # "on Friday" before Saturday 12 February
     tl = build_timeline(docs, n_dates=2, per_date=1, keywords=["mubarak"])
-    assert sorted(tl) == [d1, d2]  # the day referred to by three articles, and their pub day
+    # the day three articles refer to, then the day one refers to and one was published on:
+    # a reference counts for more than a publication (three undated leads of 12 February)
+    assert sorted(tl) == [d1, d3]
     assert tl[d1] == ["Mubarak resigned as president of Egypt on Friday after weeks of protests ."]
     assert all("weather" not in s for sents in tl.values() for s in sents)
+    tl = build_timeline(docs, n_dates=3, per_date=1, keywords=["mubarak"])
+    assert tl[d2] == ["Crowds in Cairo celebrated the fall of Mubarak through the night ."]
+
+
+def test_tls_reads_treebank_dates_and_ignores_page_furniture():
+    from datetime import date
+
+    from storyline.tell.tls import candidates, rank_dates, usable
+
+    pub = date(2011, 3, 2)
+    stamp = "March 1 , 2011 at 6:22 pm | Protect Libyans from Gadhafi ?"
+    doc = _tls_doc(
+        "a",
+        pub,
+        [
+            "NATO met in Brussels on Feb 10 , 2011 to discuss Libya .",  # tokenised comma
+            stamp,
+            "Rebels in Libya took Brega on Monday after fighting on Sunday .",
+        ],
+    )
+    assert doc.refs[0] == [date(2011, 2, 10)]
+    assert doc.refs[2] == [date(2011, 2, 28), date(2011, 2, 27)]
+    assert not usable(stamp, ["libya"]) and usable(doc.sentences[0], ["libya"])
+    ranked = dict(rank_dates([doc]))
+    assert date(2011, 3, 1) not in ranked  # the time stamp is no vote for its day
+    assert date(2011, 2, 27) not in ranked  # a sentence is about its first day only
+    assert ranked[date(2011, 2, 10)] > ranked[pub]
+    cands = candidates([doc], ["libya"])
+    assert cands[date(2011, 2, 28)] == [doc.sentences[2]]
+    assert all(stamp not in v for v in cands.values())
+
+
+def test_tls_summary_adds_what_the_first_sentence_lacks():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from storyline.tell.tls import summarise
+
+    quake = "A strong earthquake struck Haiti near the capital Port-au-Prince ."
+    sents = [
+        quake,
+        "A powerful earthquake struck Haiti near Port-au-Prince on Tuesday .",
+        "The earthquake that struck Haiti destroyed much of the capital .",
+        "An earthquake struck near the Haiti capital on Tuesday .",
+        "Aid agencies flew doctors and water to Haiti after the earthquake .",
+        "Doctors and aid agencies reached Haiti with water .",
+    ]
+    vec = TfidfVectorizer(stop_words="english").fit(sents)
+    one, two = summarise(sents, 2, vec)
+    assert "struck" in one and "capital" in one  # the most central report of the day
+    assert "aid" in two.lower()  # not a second copy of the first
+    assert summarise(sents[:1], 3, vec) == [quake]
+    assert summarise([], 2, vec) == []
 
 
 def test_default_view_keeps_background_dated_to_the_day():
