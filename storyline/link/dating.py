@@ -10,7 +10,6 @@ no explicit past date in it lies after the result. Otherwise it stays unknown, w
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -317,13 +316,14 @@ DAY_WORD = re.compile(
     r"\b(today|tonight|yesterday|tomorrow|last night|this (morning|afternoon|evening))\b", re.I
 )
 CLOCK_ONLY = re.compile(r"^DCT@D\+0\|T\d")
-STORY_MIN = float(os.environ.get("STORYLINE_STORY_MIN", "0.4"))
-SIM_MIN = int(os.environ.get("STORYLINE_SIM_MIN", "1"))
-WINDOW = int(os.environ.get("STORYLINE_WINDOW", "400"))  # characters either side of a timex
-WSIM_MIN = float(os.environ.get("STORYLINE_WSIM_MIN", "0.3"))
-SPREAD = int(os.environ.get("STORYLINE_SPREAD", "14"))
-SIM_MIN_WIDE = int(os.environ.get("STORYLINE_SIM_MIN_WIDE", "2"))
-WSIM_MIN_WIDE = float(os.environ.get("STORYLINE_WSIM_MIN_WIDE", "0.3"))
+DAY_OFFSET = re.compile(r"^DCT@D([+-]\d+)(\|T(MO|AF|EV|NI))?$")
+STORY_MIN = 0.4  # same_story_as score (link/articles.py's story_threshold) that counts
+# shared content words (and their sum weighted by 1 / sentences holding the word) needed to
+# tie a weekday here to a named day in a report of the same story ...
+SIM_MIN, WSIM_MIN = 1, 0.3
+SPREAD = 14  # ... in a story whose dated reports lie within this many days; above, more:
+SIM_MIN_WIDE, WSIM_MIN_WIDE = 2, 0.3
+DAY_SIM_MIN, DAY_WSIM_MIN = 4, 3.0  # "yesterday", "today": no weekday to check, so much more
 _STOP_WORDS = """the and that with for was were has have had from this said says his her their they them
     who whom when where what which about after before into over been will would could also than
     then there here police officers officer man woman men women people monday tuesday wednesday
@@ -413,15 +413,35 @@ def story_neighbours(conn: Connection, article_id: str) -> dict[str, tuple[str, 
     return {x.id: (*found[x.id], d) for x in rows if (d := parse_date(x.pub_date)) is not None}
 
 
+def day_clue(tx: dict[str, Any]) -> int | None:
+    """Days before the publication date of an unanchored "today", "yesterday", "last night",
+    "this morning" (0, 1, 1, 0); None for anything else."""
+    m = DAY_OFFSET.match(tx.get("symbolic") or "")
+    if tx["anchored"] or not m or not DAY_WORD.search(tx["text"]):
+        return None
+    if WEEKDAY_WORD.search(tx["text"]) or ANAPHORIC.search(tx["text"]):
+        return None
+    return -int(m.group(1))
+
+
+def clue_days(tx: dict[str, Any], day: date) -> set[date]:
+    """The publication dates under which the clue would mean ``day``."""
+    back = day_clue(tx)
+    if back is not None:
+        return {day + timedelta(days=back)}
+    return weekday_days(tx, day)
+
+
 def story_clues(
     conn: Connection, article_id: str, txs: dict[int, dict[str, Any]]
 ) -> tuple[list[Clue], str]:
     """Clues from dated reports of the same story: a weekday here and a named day there, in
     sentences that tell the same thing (shared content words), fix the weekday's date, and
-    so the publication date within a week. (clues, reason when there are none)."""
-    hs = [tx for tx in txs.values() if weekday_clue(tx)]
+    so the publication date within a week; "yesterday" likewise, but only on much stronger
+    agreement (it has no weekday to check). (clues, reason when there are none)."""
+    hs = [tx for tx in txs.values() if weekday_clue(tx) or day_clue(tx) is not None]
     if not hs:
-        return [], "no weekday to tie to a report of the same story"
+        return [], "no weekday or 'yesterday' to tie to a report of the same story"
     nbs = story_neighbours(conn, article_id)
     if not nbs:
         return [], "no dated report of the same story"
@@ -435,43 +455,36 @@ def story_clues(
             anchors.append((row["article_id"], dict(row), day))
     if not anchors:
         return [], "no named day in the dated reports of the same story"
-    sents: dict[tuple[str, int], tuple[int, str]] = {}
+    words: dict[tuple[str, int], set[str]] = {}
     freq: dict[str, Counter[str]] = {}  # per article: in how many sentences a word occurs
     for row in conn.execute(
-        select(st.c.article_id, st.c.idx, st.c.start, st.c.text).where(
-            st.c.article_id.in_([article_id, *nbs])
-        )
+        select(st.c.article_id, st.c.idx, st.c.text).where(st.c.article_id.in_([article_id, *nbs]))
     ):
-        sents[(row.article_id, row.idx)] = (row.start, row.text)
-        freq.setdefault(row.article_id, Counter()).update(content_words(row.text))
-
-    def near(aid: str, tx: dict[str, Any]) -> set[str]:
-        """Content words around a time expression: what happened then, not the whole sentence."""
-        start, text = sents.get((aid, tx["sentence"]), (0, ""))
-        lo, hi = tx["start"] - start, tx["end"] - start
-        if not 0 <= lo <= len(text):
-            return content_words(text)
-        return content_words(text[max(0, lo - WINDOW) : hi + WINDOW])
-
+        ws = content_words(row.text)
+        words[(row.article_id, row.idx)] = ws
+        freq.setdefault(row.article_id, Counter()).update(ws)
     pubs = [v[2] for v in nbs.values()]
-    min_n, min_w = SIM_MIN, WSIM_MIN
-    if (max(pubs) - min(pubs)).days > SPREAD:
-        # a story of several episodes (shooting, arrest, trial): its weekdays recur, so the
-        # words around them must agree more before "Tuesday" here is a Tuesday there
-        min_n, min_w = SIM_MIN_WIDE, WSIM_MIN_WIDE
+    wide = (max(pubs) - min(pubs)).days > SPREAD
+    # a story of several episodes (shooting, arrest, trial): its weekdays recur, so the
+    # words around them must agree more before "Tuesday" here is a Tuesday there
+    min_n, min_w = (SIM_MIN_WIDE, WSIM_MIN_WIDE) if wide else (SIM_MIN, WSIM_MIN)
     clues: list[Clue] = []
     ambiguous = []
     for h in sorted(hs, key=lambda t: t["idx"]):
-        hw = near(article_id, h)
+        by_day = day_clue(h) is not None
+        if by_day and wide:
+            continue  # "yesterday" in a story of several episodes: which one?
+        need_n, need_w = (DAY_SIM_MIN, DAY_WSIM_MIN) if by_day else (min_n, min_w)
+        hw = words.get((article_id, h["sentence"]), set())
         past = not re.match(r"^DCT[>+]", h["symbolic"])
         support: dict[date, list[tuple[float, str, dict[str, Any]]]] = {}
         for oid, ntx, day in anchors:
             if past and day > nbs[oid][2]:
                 continue  # our past Tuesday is not a Tuesday that report still looks forward to
-            shared = hw & near(oid, ntx)
+            shared = hw & words.get((oid, ntx["sentence"]), set())
             # a word in every sentence of either article (the story's names) tells little
             sim = sum(1 / max(freq[article_id][w], freq[oid][w], 1) for w in shared)
-            if len(shared) < min_n or sim < min_w or not weekday_days(h, day):
+            if len(shared) < need_n or sim < need_w or not clue_days(h, day):
                 continue
             support.setdefault(day, []).append((sim, oid, ntx))
         if not support:
@@ -492,7 +505,7 @@ def story_clues(
             f"{h['text']!r} = {ntx['text']!r} ({day.isoformat()}) in {oid}, "
             f"a report of the same story"
         )
-        clues.append(Clue(weekday_days(h, day), why, True))
+        clues.append(Clue(clue_days(h, day), why, not by_day))
     if clues:
         return clues, ""
     if ambiguous:
