@@ -2,9 +2,17 @@
 
 An article says "met on Thursday" about a summit other articles date to 15 September: it was
 published on or shortly after that Thursday. It says "will meet next week" about an event dated
-15-16 September: it was published the week before. Each such clue gives a set of possible
-publication dates; the article is dated only when the clues agree (their sets intersect) and
-no explicit past date in it lies after the result. Otherwise it stays unknown, with the reason.
+15-16 September: it was published the week before. A dated report of the same story (a copy,
+a rewrite, a ``same_story_as`` relation or the same-event cluster, from link/articles.py) that
+names "Saturday night" as 7 May in a sentence telling the same thing as ours ("shot ... on Elm
+Street Saturday") makes our "Saturday" 7 May too, so we were published 7-13 May.
+
+Each such clue gives a set of possible publication dates; the article is dated only when the
+clues agree (their sets intersect), no explicit past date in it lies after the result, and no
+month or day it names in the past tense ("left rehab on June 13") would lie after it (nor one
+in the future tense before it). A weekday clue dates to its earliest possible day (news is
+reported at once). Otherwise the article stays unknown, with the reason. A wire copy takes
+its original's date unless its clues put it more than a week away.
 """
 
 from __future__ import annotations
@@ -441,7 +449,7 @@ def story_clues(
     agreement (it has no weekday to check). (clues, reason when there are none)."""
     hs = [tx for tx in txs.values() if weekday_clue(tx) or day_clue(tx) is not None]
     if not hs:
-        return [], "no weekday or 'yesterday' to tie to a report of the same story"
+        return [], "no weekday, today or yesterday to tie to a report of the same story"
     nbs = story_neighbours(conn, article_id)
     if not nbs:
         return [], "no dated report of the same story"
