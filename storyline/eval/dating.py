@@ -169,6 +169,15 @@ def grade(rows: list[dict]) -> dict[str, Any]:
     }
 
 
+def reason_kind(evidence: str | None) -> str:
+    """An unknown's reason without its particulars (quoted times, dates, ids), for counting."""
+    if not evidence:
+        return "no reason recorded"
+    text = re.sub(r"'[^']*'", "'…'", evidence)
+    text = re.sub(r"\b[0-9a-f]{16}\b|\d{4}-\d\d-\d\d", "…", text)
+    return re.sub(r"^conflicting evidence: .*", "conflicting evidence", text)[:120]
+
+
 @click.command(name="dating")
 @click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--folds", type=click.IntRange(1, 2), default=1, show_default=True)
@@ -200,6 +209,9 @@ def command(
         res = grade(rows)
         res["seconds"] = round(time.time() - t0)
         res["examples"] = [r for r in rows if r["grade"] in ("wrong", "within_1")][:5]
+        res["unknown_reasons"] = Counter(
+            reason_kind(r["evidence"]) for r in rows if r["grade"] == "unknown"
+        )
         results[name] = res
         if not as_json:
             click.echo(
@@ -208,6 +220,8 @@ def command(
                 f"wrong (>7 days) {res['wrong']:.1%}  [{res['seconds']}s]"
             )
             click.echo(f"  by how the date was found: {res['by_source']}")
+            for reason, n in res["unknown_reasons"].most_common(6):
+                click.echo(f"  unknown, {n}x: {reason}")
             for r in rows:
                 if r["grade"] == "wrong":
                     click.echo(

@@ -2,15 +2,24 @@
 
 An article says "met on Thursday" about a summit other articles date to 15 September: it was
 published on or shortly after that Thursday. It says "will meet next week" about an event dated
-15-16 September: it was published the week before. Each such clue gives a set of possible
-publication dates; the article is dated only when the clues agree (their sets intersect) and
-no explicit past date in it lies after the result. Otherwise it stays unknown, with the reason.
+15-16 September: it was published the week before. A dated report of the same story (a copy,
+a rewrite, a ``same_story_as`` relation or the same-event cluster, from link/articles.py) that
+names "Saturday night" as 7 May in a sentence telling the same thing as ours ("shot ... on Elm
+Street Saturday") makes our "Saturday" 7 May too, so we were published 7-13 May.
+
+Each such clue gives a set of possible publication dates; the article is dated only when the
+clues agree (their sets intersect), no explicit past date in it lies after the result, and no
+month or day it names in the past tense ("left rehab on June 13") would lie after it (nor one
+in the future tense before it). A weekday clue dates to its earliest possible day (news is
+reported at once). Otherwise the article stays unknown, with the reason. A wire copy takes
+its original's date unless its clues put it more than a week away.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -149,8 +158,14 @@ def _their_resolve(tx: dict[str, Any], dct: date) -> tuple[date, date] | None:
     return (lo[0], hi[1] if hi and hi[1] >= lo[0] else lo[1])
 
 
+ANAPHORIC = re.compile(r"\b(earlier|later|before|after|prior)\b", re.I)
+
+
 def is_clue(tx: dict[str, Any]) -> bool:
-    """Only day- and week-level relative times pin a publication date ("Sept. 15" only a year)."""
+    """Only day- and week-level relative times pin a publication date ("Sept. 15" only a year);
+    "four days earlier" counts from another time, not from the publication date."""
+    if ANAPHORIC.search(tx["text"]):
+        return False
     sym = tx.get("symbolic") or ""
     if sym:
         return bool(re.search(r"WD\d|@[DW][+-]", sym))
@@ -298,6 +313,239 @@ def _event_target(row: dict[str, Any]) -> tuple[date, date] | None:
     return (d, end) if d else None
 
 
+# -- same-story reports: "Saturday" here is the Saturday a dated report of the story names ------
+
+WEEKDAY_SYM = re.compile(r"^DCT[<>+~?-]WD\d(\|(?!WE$)[^/]*)?$")
+WEEKDAY_WORD = re.compile(r"\b(mon|tues|wednes|thurs|fri|satur|sun)days?\b", re.I)
+MONTH_WORD = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(\s+\d|$|\s*,)", re.I
+)
+DAY_WORD = re.compile(
+    r"\b(today|tonight|yesterday|tomorrow|last night|this (morning|afternoon|evening))\b", re.I
+)
+CLOCK_ONLY = re.compile(r"^DCT@D\+0\|T\d")
+DAY_OFFSET = re.compile(r"^DCT@D([+-]\d+)(\|T(MO|AF|EV|NI))?$")
+STORY_MIN = 0.4  # same_story_as score (link/articles.py's story_threshold) that counts
+# shared content words (and their sum weighted by 1 / sentences holding the word) needed to
+# tie a weekday here to a named day in a report of the same story ...
+SIM_MIN, WSIM_MIN = 1, 0.3
+SPREAD = 14  # ... in a story whose dated reports lie within this many days; above, more:
+SIM_MIN_WIDE, WSIM_MIN_WIDE = 2, 0.3
+DAY_SIM_MIN, DAY_WSIM_MIN = 4, 3.0  # "yesterday", "today": no weekday to check, so much more
+_STOP_WORDS = """the and that with for was were has have had from this said says his her their they them
+    who whom when where what which about after before into over been will would could also than
+    then there here police officers officer man woman men women people monday tuesday wednesday
+    thursday friday saturday sunday morning afternoon evening night today tonight yesterday week
+    weekend last early late around just year years old not but are its our out one two three
+    told according reported near more most other some any all"""
+_STOP = set(_STOP_WORDS.split())
+_WORD = re.compile(r"[a-z][a-z'\-]{2,}")
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def weekday_clue(tx: dict[str, Any]) -> bool:
+    """An unanchored weekday ("Saturday night", "on Tuesday"), not a dated day ("Tuesday, May 2")."""
+    sym = tx.get("symbolic") or ""
+    return (
+        not tx["anchored"]
+        and bool(WEEKDAY_SYM.match(sym))
+        and bool(WEEKDAY_WORD.search(tx["text"]))
+        and not MONTH_WORD.search(tx["text"])
+    )
+
+
+def named_day(tx: dict[str, Any]) -> date | None:
+    """The day an anchored timex names, when it names one (a weekday, a date, "yesterday");
+    not a bare clock time or "an hour later", which only repeat the publication day."""
+    if not tx["anchored"] or not re.match(r"^\d{4}-\d{2}-\d{2}", tx["value"] or ""):
+        return None
+    sym, text = tx.get("symbolic") or "", tx["text"]
+    if CLOCK_ONLY.match(sym) or ANAPHORIC.search(text):
+        return None
+    if not (WEEKDAY_WORD.search(text) or DAY_WORD.search(text) or re.search(r"\d", text)):
+        return None
+    if sym and not (WEEKDAY_WORD.search(text) or DAY_WORD.search(text) or MONTH_WORD.search(text)):
+        return None
+    return parse_date(tx["value"][:10])
+
+
+def weekday_days(tx: dict[str, Any], day: date) -> set[date]:
+    """The publication dates under which the weekday expression would mean ``day``."""
+    from ..annotate.timex import resolve_symbolic
+
+    form = tx["symbolic"].split(" / ")[0]
+    out = set()
+    for k in range(-7, 8):
+        d = day + timedelta(days=k)
+        try:
+            v = resolve_symbolic(form, d)
+        except ValueError:
+            return set()
+        if v[:10] == day.isoformat():
+            out.add(d)
+    return out
+
+
+def story_neighbours(conn: Connection, article_id: str) -> dict[str, tuple[str, float, date]]:
+    """Dated reports of the same story: article id -> (relation kind, score, publication day).
+
+    From ``relations`` (copies, rewrites, same-story pairs, both directions; indexed lookups)
+    and the article's same-event cluster. Inferred dates are not used: no chains of guesses.
+    """
+    r, a = schema.relations, schema.articles
+    found: dict[str, tuple[str, float]] = {}
+    for col, other in ((r.c.article_id, r.c.other_id), (r.c.other_id, r.c.article_id)):
+        for row in conn.execute(select(other, r.c.kind, r.c.score).where(col == article_id)):
+            oid, kind, score = row
+            if kind == "same_story_as" and score < STORY_MIN:
+                continue
+            if oid not in found or score > found[oid][1]:
+                found[oid] = (kind, float(score))
+    cid = conn.execute(select(a.c.cluster_id).where(a.c.id == article_id)).scalar()
+    if cid:
+        q = select(a.c.id).where(a.c.cluster_id == cid, a.c.id != article_id).limit(50)
+        for (oid,) in conn.execute(q):
+            found.setdefault(oid, ("same_cluster", STORY_MIN))
+    if not found:
+        return {}
+    rows = conn.execute(
+        select(a.c.id, a.c.pub_date).where(
+            a.c.id.in_(list(found)),
+            a.c.pub_date_precision == "day",
+            a.c.pub_date_source != "inferred",
+        )
+    ).all()
+    return {x.id: (*found[x.id], d) for x in rows if (d := parse_date(x.pub_date)) is not None}
+
+
+def day_clue(tx: dict[str, Any]) -> int | None:
+    """Days before the publication date of an unanchored "today", "yesterday", "last night",
+    "this morning" (0, 1, 1, 0); None for anything else."""
+    m = DAY_OFFSET.match(tx.get("symbolic") or "")
+    if tx["anchored"] or not m or not DAY_WORD.search(tx["text"]):
+        return None
+    if WEEKDAY_WORD.search(tx["text"]) or ANAPHORIC.search(tx["text"]):
+        return None
+    return -int(m.group(1))
+
+
+def clue_days(tx: dict[str, Any], day: date) -> set[date]:
+    """The publication dates under which the clue would mean ``day``."""
+    back = day_clue(tx)
+    if back is not None:
+        return {day + timedelta(days=back)}
+    return weekday_days(tx, day)
+
+
+def story_clues(
+    conn: Connection, article_id: str, txs: dict[int, dict[str, Any]]
+) -> tuple[list[Clue], str]:
+    """Clues from dated reports of the same story: a weekday here and a named day there, in
+    sentences that tell the same thing (shared content words), fix the weekday's date, and
+    so the publication date within a week; "yesterday" likewise, but only on much stronger
+    agreement (it has no weekday to check). (clues, reason when there are none)."""
+    hs = [tx for tx in txs.values() if weekday_clue(tx) or day_clue(tx) is not None]
+    if not hs:
+        return [], "no weekday, today or yesterday to tie to a report of the same story"
+    nbs = story_neighbours(conn, article_id)
+    if not nbs:
+        return [], "no dated report of the same story"
+    tt, st = schema.timexes, schema.sentences
+    anchors = []
+    for row in conn.execute(
+        select(tt).where(tt.c.article_id.in_(list(nbs)), tt.c.anchored.is_(True))
+    ).mappings():
+        day = named_day(dict(row))
+        if day is not None:
+            anchors.append((row["article_id"], dict(row), day))
+    if not anchors:
+        return [], "no named day in the dated reports of the same story"
+    words: dict[tuple[str, int], set[str]] = {}
+    freq: dict[str, Counter[str]] = {}  # per article: in how many sentences a word occurs
+    for row in conn.execute(
+        select(st.c.article_id, st.c.idx, st.c.text).where(st.c.article_id.in_([article_id, *nbs]))
+    ):
+        ws = content_words(row.text)
+        words[(row.article_id, row.idx)] = ws
+        freq.setdefault(row.article_id, Counter()).update(ws)
+    pubs = [v[2] for v in nbs.values()]
+    wide = (max(pubs) - min(pubs)).days > SPREAD
+    # a story of several episodes (shooting, arrest, trial): its weekdays recur, so the
+    # words around them must agree more before "Tuesday" here is a Tuesday there
+    min_n, min_w = (SIM_MIN_WIDE, WSIM_MIN_WIDE) if wide else (SIM_MIN, WSIM_MIN)
+    clues: list[Clue] = []
+    ambiguous = []
+    for h in sorted(hs, key=lambda t: t["idx"]):
+        by_day = day_clue(h) is not None
+        if by_day and wide:
+            continue  # "yesterday" in a story of several episodes: which one?
+        need_n, need_w = (DAY_SIM_MIN, DAY_WSIM_MIN) if by_day else (min_n, min_w)
+        hw = words.get((article_id, h["sentence"]), set())
+        past = not re.match(r"^DCT[>+]", h["symbolic"])
+        support: dict[date, list[tuple[float, str, dict[str, Any]]]] = {}
+        for oid, ntx, day in anchors:
+            if past and day > nbs[oid][2]:
+                continue  # our past Tuesday is not a Tuesday that report still looks forward to
+            shared = hw & words.get((oid, ntx["sentence"]), set())
+            # a word in every sentence of either article (the story's names) tells little
+            sim = sum(1 / max(freq[article_id][w], freq[oid][w], 1) for w in shared)
+            if len(shared) < need_n or sim < need_w or not clue_days(h, day):
+                continue
+            support.setdefault(day, []).append((sim, oid, ntx))
+        if not support:
+            continue
+        ranked = sorted(
+            support.items(),
+            key=lambda kv: (-len({x[1] for x in kv[1]}), -max(x[0] for x in kv[1]), kv[0]),
+        )
+        if len(ranked) > 1:
+            n0 = len({x[1] for x in ranked[0][1]})
+            n1 = len({x[1] for x in ranked[1][1]})
+            if n1 * 2 > n0:  # no clear majority of reports for one day
+                ambiguous.append(h["text"])
+                continue
+        day, sup = ranked[0]
+        sim, oid, ntx = max(sup, key=lambda x: x[0])
+        why = (
+            f"{h['text']!r} = {ntx['text']!r} ({day.isoformat()}) in {oid}, "
+            f"a report of the same story"
+        )
+        clues.append(Clue(clue_days(h, day), why, not by_day))
+    if clues:
+        return clues, ""
+    if ambiguous:
+        return [], "ambiguous: reports of the same story name different days for " + ", ".join(
+            repr(x) for x in ambiguous[:3]
+        )
+    return [], "no weekday here matches a named day in a dated report of the same story"
+
+
+TENSED = re.compile(r"^DCT([pf])M\d\d(-\d\d)?(\|.*)?$")
+
+
+def tense_conflict(tx: dict[str, Any], d: date) -> bool:
+    """A month (and day) named in the past tense that would lie after ``d`` ("left rehab on
+    June 13" cannot be in an article of 5 May), or in the future tense before it."""
+    if tx["anchored"]:
+        return False
+    form = (tx.get("symbolic") or "").split(" / ")[0]
+    m = TENSED.match(form)
+    if not m:
+        return False
+    from ..annotate.timex import resolve_symbolic
+
+    try:
+        rng = value_range(resolve_symbolic(form, d)[:10].rstrip("T"))
+    except ValueError:
+        return False
+    if rng is None:
+        return False
+    return rng[0] > d if m.group(1) == "p" else rng[1] < d
+
+
 def infer_date(conn: Connection, article_id: str, index: EntityIndex) -> tuple[str | None, str]:
     """(ISO date or None, evidence or reason) for one undated article."""
     tt = schema.timexes
@@ -357,32 +605,71 @@ def infer_date(conn: Connection, article_id: str, index: EntityIndex) -> tuple[s
                 weekday = weekday or clue.weekday
         if days:
             clues.append(Clue(days, " or ".join(whys), weekday))
+    story, story_reason = story_clues(conn, article_id, txs)
+    clues += story
+    copy = copy_date(conn, article_id)
+    if copy and floor is not None and date.fromisoformat(copy[0]) < floor[0]:
+        copy = None
     if not clues:
-        copy = copy_date(conn, article_id)
-        if copy and (floor is None or date.fromisoformat(copy[0]) >= floor[0]):
+        if copy:
             return copy
-        reason = "no relative time tied to a dated event"
+        reason = f"no relative time tied to a dated event; {story_reason}"
         if floor:
             reason += f"; not before {floor[0].isoformat()} ({floor[1]})"
         return None, reason
-    days = set(clues[0].days)
-    for c in clues[1:]:
-        if not days & c.days:
-            return None, f"conflicting evidence: {clues[0].why} vs {c.why}"
-        days &= c.days
-    if floor:
-        days = {d for d in days if d >= floor[0]}
-        if not days:
-            return None, f"conflicting evidence: {clues[0].why} vs {floor[1]}"
+    st = schema.sentences
+    future = {
+        r.idx
+        for r in conn.execute(select(st.c.idx, st.c.text).where(st.c.article_id == article_id))
+        if FUTURE_WORDS.search(r.text)
+    }
+    tensed = [tx for tx in txs.values() if tx["sentence"] not in future]
+    days, why = combine(clues, floor, tensed)
+    if copy:
+        day = date.fromisoformat(copy[0])
+        if days and min(abs((d - day).days) for d in days) > 7:
+            return None, f"conflicting evidence: {copy[1]} vs {why}"
+        return copy
+    if not days:
+        return None, why
     ordered = sorted(days)
-    if (ordered[-1] - ordered[0]).days > 7:
-        return None, "ambiguous: " + "; ".join(c.why for c in clues)
     pick = ordered[0] if any(c.weekday for c in clues) else ordered[len(ordered) // 2]
     span_txt = (
         f"{ordered[0].isoformat()}..{ordered[-1].isoformat()}" if len(ordered) > 1 else "exact"
     )
-    whys = "; ".join(dict.fromkeys(c.why for c in clues))
-    return pick.isoformat(), f"{whys} (possible: {span_txt})"
+    return pick.isoformat(), f"{why} (possible: {span_txt})"
+
+
+FUTURE_WORDS = re.compile(
+    r"\b(will|scheduled|set (for|to)|expected|due (to|on|in|back)|plans? to|planned|slated"
+    r"|upcoming|to be)\b",
+    re.I,
+)  # a sentence about what is to come: its months and days are not reported as past
+
+
+def combine(
+    clues: list[Clue], floor: tuple[date, str] | None, tensed: list[dict[str, Any]]
+) -> tuple[set[date], str]:
+    """The publication days all clues allow, at or after the floor, that no tensed month or
+    day contradicts: (days, evidence), or (empty, the reason) when they disagree."""
+    days = set(clues[0].days)
+    for c in clues[1:]:
+        if not days & c.days:
+            return set(), f"conflicting evidence: {clues[0].why} vs {c.why}"
+        days &= c.days
+    if floor:
+        days = {d for d in days if d >= floor[0]}
+        if not days:
+            return set(), f"conflicting evidence: {clues[0].why} vs {floor[1]}"
+    for tx in tensed:
+        kept = {d for d in days if not tense_conflict(tx, d)}
+        if not kept:
+            return set(), f"conflicting evidence: {clues[0].why} vs {tx['text']!r} (tense)"
+        days = kept
+    ordered = sorted(days)
+    if (ordered[-1] - ordered[0]).days > 7:
+        return set(), "ambiguous: " + "; ".join(c.why for c in clues)
+    return days, "; ".join(dict.fromkeys(c.why for c in clues))
 
 
 def date_articles(
