@@ -24,6 +24,7 @@ from storyline.link.articles import (
     shingles,
     story_clusters,
     story_score,
+    tfidf_vector,
 )
 from storyline.link.embed import index_for
 from storyline.records import Article
@@ -101,6 +102,14 @@ def test_names_keep_people_places_and_surnames_not_sentence_starts():
     names = names_of("Floods in Kellerby", WIRE)
     assert {"harriet olumide", "olumide", "kellerby", "holloway"} <= names
     assert "flooding" not in names and "the" not in names and "tuesday" not in names
+
+
+def test_tfidf_leaves_out_words_too_common_in_the_store():
+    terms = {"shooting": 1.0, "kellerby": 1.0}
+    idf = {"shooting": 1.2, "kellerby": 5.0}
+    assert set(tfidf_vector(terms, idf)) == {"shooting", "kellerby"}
+    v = tfidf_vector(terms, idf, min_idf=2.0)
+    assert set(v) == {"kellerby"} and v["kellerby"] == pytest.approx(1.0)
 
 
 def test_day_of_handles_partial_and_bad_dates():
