@@ -24,6 +24,7 @@ from storyline.link.articles import (
     shingles,
     story_clusters,
     story_score,
+    tfidf_vector,
 )
 from storyline.link.embed import index_for
 from storyline.records import Article
@@ -103,6 +104,14 @@ def test_names_keep_people_places_and_surnames_not_sentence_starts():
     assert "flooding" not in names and "the" not in names and "tuesday" not in names
 
 
+def test_tfidf_leaves_out_words_too_common_in_the_store():
+    terms = {"shooting": 1.0, "kellerby": 1.0}
+    idf = {"shooting": 1.2, "kellerby": 5.0}
+    assert set(tfidf_vector(terms, idf)) == {"shooting", "kellerby"}
+    v = tfidf_vector(terms, idf, min_idf=2.0)
+    assert set(v) == {"kellerby"} and v["kellerby"] == pytest.approx(1.0)
+
+
 def test_day_of_handles_partial_and_bad_dates():
     assert day_of("2022-09-15") - day_of("2022-09-01") == 14
     assert day_of("2022-09") == day_of("2022-09-01")
@@ -140,10 +149,25 @@ def test_classify_kinds_and_date_penalty():
     assert classify(_pair(cos=0.75, tfidf=0.6, days=400), p) is None
     # ...unless rare names (a victim's, a suspect's) are shared: the follow-up case
     assert classify(_pair(cos=0.75, tfidf=0.6, days=120, name_w=40.0), p) is not None
-    # undated articles are neither helped nor penalised by time
-    assert story_score(_pair(cos=0.7, tfidf=0.5, days=None), p) > story_score(
-        _pair(cos=0.7, tfidf=0.5, days=30), p
-    )
+    # an undated pair counts as a few days apart: surer than a month apart, less than same-day
+    undated = story_score(_pair(cos=0.7, tfidf=0.5, days=None), p)
+    assert story_score(_pair(cos=0.7, tfidf=0.5, days=30), p) < undated
+    assert undated < story_score(_pair(cos=0.7, tfidf=0.5, days=0), p)
+
+
+def test_shared_names_soften_the_date_penalty_and_one_outlet_is_no_evidence():
+    p = Params(name_relief=0.5, outlet_penalty=0.15)
+    flat = Params(name_relief=0.0, outlet_penalty=0.15)
+    months = _pair(cos=0.6, tfidf=0.3, days=90, name_w=45.0)
+    # the arrest three months later naming the victim loses less than without the relief
+    assert story_score(months, p) > story_score(months, flat)
+    # the relief needs names: without them the penalty is the same
+    bare = _pair(cos=0.6, tfidf=0.3, days=90)
+    assert story_score(bare, p) == pytest.approx(story_score(bare, flat))
+    # two pages of one outlet share furniture: the same similarity counts for less
+    same = _pair(cos=0.6, tfidf=0.3, days=1, same_outlet=True)
+    other = _pair(cos=0.6, tfidf=0.3, days=1)
+    assert story_score(same, p) == pytest.approx(story_score(other, p) - 0.15)
 
 
 def test_clusters_join_on_average_not_on_one_loose_link():
@@ -155,6 +179,24 @@ def test_clusters_join_on_average_not_on_one_loose_link():
     # existing clusters and their sizes come from the store in the real linker
     cl = assign_clusters(["e"], {"e": [("x", 0.9)]}, 0.5, {"x": "k"}, {"k": 3})
     assert cl["e"] == "e"  # 0.9 / 3 members is below the threshold
+
+
+def test_a_batch_finds_its_own_event_before_a_similar_older_cluster():
+    # k: an older cluster of three (x, y, z) about another event of the same kind. The batch
+    # b1, b2, b3 reports one new event; b1 alone looks like k (0.45 on average), the others less
+    old = {"x": "k", "y": "k", "z": "k"}
+    edges = {
+        "b1": [("x", 0.45), ("y", 0.45), ("z", 0.45)],
+        "b2": [("b1", 0.9), ("x", 0.2), ("y", 0.2), ("z", 0.2)],
+        "b3": [("b1", 0.9), ("b2", 0.9), ("x", 0.2), ("y", 0.2), ("z", 0.2)],
+    }
+    cl = assign_clusters(["b1", "b2", "b3"], edges, 0.4, old, {"k": 3})
+    assert cl["b1"] == cl["b2"] == cl["b3"] == "b1"  # together: 0.28 on average to k
+    # one at a time (batches of one), b1 would have joined k on its own
+    assert assign_clusters(["b1"], edges, 0.4, old, {"k": 3})["b1"] == "k"
+    # two older clusters never merge through a new article
+    cl = assign_clusters(["n"], {"n": [("x", 1.0), ("w", 1.0)]}, 0.4, {"x": "k", "w": "m"})
+    assert cl["n"] in ("k", "m") and cl["x"] == "k" and cl["w"] == "m"
     _ = Feat  # the feature record is part of the public surface
 
 
