@@ -119,7 +119,7 @@ def bulk_load(store, arts: list[Article], embedder) -> None:
     keep = {i for i in ids}
     arts = [a for a in arts if a.id in keep]
     vecs = embedder([embed.passage(a.title, a.text) for a in arts])
-    emb_rows, key_rows = [], []
+    emb_rows, key_rows, names = [], [], []
     for a, v in zip(arts, vecs, strict=True):
         sh = la.shingles(a.text)
         mh = la.minhash_of(sh)
@@ -133,13 +133,14 @@ def bulk_load(store, arts: list[Article], embedder) -> None:
             }
         )
         key_rows += [{"kind": "lsh", "key": k, "article_id": a.id} for k in la.lsh_keys(mh)]
-        key_rows += [
-            {"kind": "name", "key": n, "article_id": a.id} for n in la.names_of(a.title, a.text)
-        ]
+        names.append(la.names_of(a.title, a.text))
+        key_rows += [{"kind": "name", "key": n, "article_id": a.id} for n in names[-1]]
     with store.transaction() as conn:
         conn.execute(schema.embeddings.insert(), emb_rows)
         for i in range(0, len(key_rows), 20000):
             conn.execute(schema.link_keys.insert(), key_rows[i : i + 20000])
+        la._count_keys(conn, store.dialect, names)  # the names' document frequencies
+        la._count_terms(conn, store.dialect, [la.terms_of(a.text) for a in arts])
 
 
 def model_rate(docs: list[dict], n: int = 64) -> float:

@@ -6,14 +6,15 @@ that link/articles.py would compute, so these test the dating step alone.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 import pytest
 from sqlalchemy import insert, select
+from test_link import make as _make
+from test_link import timex
 
 from storyline.link import dating, link_new
-from storyline.records import Annotations, Article, Sentence, Timex
+from storyline.records import Annotations, Article
 from storyline.store import schema
 
 
@@ -24,30 +25,7 @@ def _no_article_linking(monkeypatch):
 
 
 def make(aid: str, sentences: list[str], pub_date: str | None) -> tuple[Article, Annotations]:
-    text = " ".join(sentences)
-    art = Article(
-        id=aid,
-        source=f"/tmp/{aid}.txt",
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
-        text=text,
-        title=sentences[0][:40],
-        outlet="Local",
-        pub_date=pub_date,
-        pub_date_source="metadata" if pub_date else "unknown",
-        pub_date_precision="day" if pub_date else None,
-    )
-    ann = Annotations(article_id=aid)
-    pos = 0
-    for i, s in enumerate(sentences):
-        ann.sentences.append(Sentence(i, pos, pos + len(s), s))
-        pos += len(s) + 1
-    return art, ann
-
-
-def timex(ann: Annotations, text: str, value: str, sentence: int = 0, **kw) -> None:
-    s = ann.sentences[sentence]
-    start = s.start + s.text.index(text)
-    ann.timexes.append(Timex(start, start + len(text), text, "DATE", value, sentence, **kw))
+    return _make(aid, sentences, pub_date, outlet="Local")
 
 
 def store_with(store, dated: list[tuple], undated: tuple, score: float = 0.6) -> str:
