@@ -358,6 +358,7 @@ def load_mentions(
             a.c.pub_date.label("pub_date"),
             a.c.pub_date_precision.label("pub_precision"),
             a.c.content_hash.label("content_hash"),
+            a.c.outlet.label("outlet"),
         )
         .join(a, a.c.id == em.c.article_id)
         .where(em.c.article_id.in_(list(article_ids)))
@@ -431,7 +432,9 @@ def link_events(
             eid = best.row["id"]
             _absorb(conn, best.row, m)
         conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=eid))
-        if best is not None and (best.row.get("n_articles") or 0) >= BIG_EVENT:
+        if best is None:
+            refresh_event(conn, eid, only=m)
+        elif (best.row.get("n_articles") or 0) >= BIG_EVENT:
             dirty.add(eid)  # 5,000 wire copies: one vote more changes little until the end
         else:
             refresh_event(conn, eid)  # later mentions of the batch see its date and place
@@ -638,19 +641,26 @@ def _vote_date(ms: list[dict[str, Any]]) -> tuple[str | None, str | None, str | 
     return top, end, best_prec
 
 
-def refresh_event(conn: Connection, eid: str) -> None:
-    """Recompute an event's date, place, outlets and title from all its mentions."""
+def refresh_event(conn: Connection, eid: str, *, only: dict[str, Any] | None = None) -> None:
+    """Recompute an event's date, place, outlets and title from all its mentions.
+
+    ``only``: the one mention of an event just created from it (no need to read it back).
+    """
     ev, em, a = schema.events, schema.event_mentions, schema.articles
-    ms = [
-        dict(r)
-        for r in conn.execute(
-            select(em, a.c.outlet.label("outlet"), a.c.pub_date.label("pub_date"))
-            .join(a, a.c.id == em.c.article_id)
-            .where(em.c.event_id == eid)
-            .order_by(a.c.content_hash, em.c.sentence, em.c.start)  # ties: by content
-        ).mappings()
-    ]
-    row = conn.execute(select(ev).where(ev.c.id == eid)).mappings().first()
+    if only is not None:
+        ms = [only]
+        row: Any = {"actors": only["actor_ids"]}
+    else:
+        ms = [
+            dict(r)
+            for r in conn.execute(
+                select(em, a.c.outlet.label("outlet"), a.c.pub_date.label("pub_date"))
+                .join(a, a.c.id == em.c.article_id)
+                .where(em.c.event_id == eid)
+                .order_by(a.c.content_hash, em.c.sentence, em.c.start)  # ties: by content
+            ).mappings()
+        ]
+        row = conn.execute(select(ev.c.actors).where(ev.c.id == eid)).mappings().first()
     if row is None or not ms:
         return
     d, d_end, prec = _vote_date(ms)

@@ -94,6 +94,7 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
         )
     days = _article_days(conn, {q["article_id"] for q in quotes})
     folded: dict[str, str] = {}  # utterance id -> folded text, for this batch
+    assigned: list[dict[str, str]] = []  # quote -> utterance, written at the end in one go
     touched: set[str] = set()
     for q in quotes:
         key = speaker_key(q)
@@ -138,8 +139,13 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
                 values["day_first"] = min(day, best.day_first or day)
                 values["day_last"] = max(day, best.day_last or day)
             conn.execute(update(ut).where(ut.c.id == uid).values(**values))
-        conn.execute(update(qt).where(qt.c.id == q["id"]).values(utterance_id=uid))
+        assigned.append({"qid": q["id"], "uid": uid})
         touched.add(uid)
+    if assigned:
+        conn.execute(
+            update(qt).where(qt.c.id == bindparam("qid")).values(utterance_id=bindparam("uid")),
+            assigned,
+        )
     return len(touched)
 
 
