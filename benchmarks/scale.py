@@ -432,7 +432,9 @@ class SqliteBackend:
         self.path = path
 
     def files(self, p: Path) -> list[Path]:
-        return [Path(str(p) + s) for s in ("", "-wal", "-shm", ".ann.usearch")]
+        return [
+            Path(str(p) + s) for s in ("", "-wal", "-shm", ".ann.usearch", ".ann.usearch.delta")
+        ]
 
     def open(self) -> Any:
         from storyline.store import open_store
