@@ -134,13 +134,14 @@ def bulk_load(store, arts: list[Article], embedder) -> None:
         )
         key_rows += [{"kind": "lsh", "key": k, "article_id": a.id} for k in la.lsh_keys(mh)]
         names.append(la.names_of(a.title, a.text))
+        emb_rows[-1].update(terms=la.terms_of(a.text), names=sorted(names[-1]))
         key_rows += [{"kind": "name", "key": n, "article_id": a.id} for n in names[-1]]
     with store.transaction() as conn:
         conn.execute(schema.embeddings.insert(), emb_rows)
         for i in range(0, len(key_rows), 20000):
             conn.execute(schema.link_keys.insert(), key_rows[i : i + 20000])
         la._count_keys(conn, store.dialect, names)  # the names' document frequencies
-        la._count_terms(conn, store.dialect, [la.terms_of(a.text) for a in arts])
+        la._count_terms(conn, store.dialect, [r["terms"] for r in emb_rows])
 
 
 def model_rate(docs: list[dict], n: int = 64) -> float:

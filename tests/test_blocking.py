@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from storyline.link import embed
 from storyline.link.entities import _store_surnames, person_key_rows
@@ -104,6 +104,8 @@ def test_an_old_store_is_migrated_and_its_events_blocked(tmp_path):
         conn.execute(text("DROP INDEX ix_utterances_speaker_day"))
         conn.execute(text("ALTER TABLE utterances DROP COLUMN day_first"))
         conn.execute(text("ALTER TABLE utterances DROP COLUMN day_last"))
+        conn.execute(text("ALTER TABLE embeddings DROP COLUMN terms"))
+        conn.execute(text("ALTER TABLE embeddings DROP COLUMN names"))
         conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
         conn.execute(
             insert(schema.events).values(
@@ -128,8 +130,10 @@ def test_an_old_store_is_migrated_and_its_events_blocked(tmp_path):
         version = conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).scalar()
         found = blocked_events(conn, ["per:vladimir-putin"], (D, D), fam="consult")
         surname = _store_surnames(conn, {"putin"})
+        cols = {c["name"] for c in inspect(conn).get_columns("embeddings")}
     s.close()
     assert int(version) == LATEST
+    assert {"terms", "names"} <= cols  # the columns it lacked are back
     assert set(found) == {"ev-old"}
     assert surname == {"putin": "vladimir putin"}
 

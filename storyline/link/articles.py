@@ -99,6 +99,7 @@ class Feat:
     names: set[str] = field(default_factory=set)
     supersedes: str | None = None
     terms: dict[str, float] = field(default_factory=dict)  # sublinear term frequencies
+    stored: bool = False  # terms and names were read from the store
 
 
 @dataclass
@@ -228,7 +229,7 @@ def terms_of(text: str) -> dict[str, float]:
         for w in WORD.findall(text.lower()[:20000])
         if len(w) > 2 and w not in STOP and not w.isdigit() and len(w) <= 64
     )
-    return {w: 1.0 + math.log(c) for w, c in counts.items()}
+    return {w: round(1.0 + math.log(c), 4) for w, c in counts.items()}  # as stored
 
 
 def tfidf_vector(
@@ -488,12 +489,14 @@ def _load_feats(conn: Connection, ids: Sequence[str]) -> dict[str, Feat]:
                 e.c.vector,
                 e.c.minhash,
                 e.c.n_shingles,
+                e.c.terms,
+                e.c.names,
             )
             .join(e, e.c.article_id == a.c.id)
             .where(a.c.id.in_(list(part)))
         )
         for r in conn.execute(q):
-            out[r.id] = Feat(
+            out[r.id] = f = Feat(
                 id=r.id,
                 seq=r.seq,
                 day=day_of(r.pub_date),
@@ -505,6 +508,8 @@ def _load_feats(conn: Connection, ids: Sequence[str]) -> dict[str, Feat]:
                 n_shingles=r.n_shingles or 0,
                 supersedes=r.supersedes,
             )
+            if r.terms is not None and r.names is not None:
+                f.terms, f.names, f.stored = dict(r.terms), set(r.names), True
     return out
 
 
@@ -696,6 +701,8 @@ def link_articles(
                     "vector": embed.to_blob(f.vector),
                     "minhash": f.minhash.astype("<u8").tobytes(),
                     "n_shingles": f.n_shingles,
+                    "terms": f.terms,
+                    "names": sorted(f.names),
                 }
                 for f in order
             ],
@@ -779,12 +786,12 @@ def _candidate_pairs(
     need = sorted({aid for c in cand.values() for aid in c} - new_ids)
     feats = {f.id: f for f in order}
     feats.update(_load_feats(conn, need))
-    names = _names_of_ids(conn, need)
-    texts = _texts(conn, need)
-    for aid in need:
-        if aid in feats:
-            feats[aid].names = names.get(aid, set())
-            feats[aid].terms = terms_of(texts.get(aid, ""))
+    old = [aid for aid in need if aid in feats and not feats[aid].stored]  # linked before v2
+    names = _names_of_ids(conn, old)
+    texts = _texts(conn, old)
+    for aid in old:
+        feats[aid].names = names.get(aid, set())
+        feats[aid].terms = terms_of(texts.get(aid, ""))
     term_idf = _idf(conn, (w for f in feats.values() for w in f.terms), n_total)
     outlet = _outlets(conn, sorted(feats))
     min_idf = 1.0 + math.log(1.0 / params.max_term_share)  # _idf's value at that share

@@ -38,10 +38,15 @@ def _v2(conn: Connection, dialect: str) -> None:
     from ..link.entities import person_key_rows
     from ..link.events import event_pub_spans, event_span, index_event
 
-    have = {c["name"] for c in inspect(conn).get_columns("utterances")}
-    for col in ("day_first", "day_last"):
-        if col not in have:
-            conn.execute(text(f"ALTER TABLE utterances ADD COLUMN {col} INTEGER"))
+    json_type = "JSONB" if dialect == "postgresql" else "JSON"
+    for table, cols in (
+        ("utterances", (("day_first", "INTEGER"), ("day_last", "INTEGER"))),
+        ("embeddings", (("terms", json_type), ("names", json_type))),
+    ):
+        have = {c["name"] for c in inspect(conn).get_columns(table)}
+        for col, kind in cols:
+            if col not in have:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {col} {kind}"))
     for table in (schema.event_actors, schema.person_keys, schema.key_df):
         table.create(conn, checkfirst=True)
     tables = (schema.articles, schema.events, schema.stories, schema.utterances)

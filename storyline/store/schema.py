@@ -284,6 +284,10 @@ embeddings = Table(
     Column("vector", LargeBinary, nullable=False),  # float32 little-endian
     Column("minhash", LargeBinary),  # datasketch MinHash hash values (uint64 LE) of word 5-grams
     Column("n_shingles", Integer),  # how many distinct 5-grams the MinHash summarises
+    # what pair scoring reads of a candidate, kept so that it is not re-derived from the text
+    # and link_keys for every batch it is a candidate in: sublinear term frequencies, names
+    Column("terms", JSON),
+    Column("names", JSON),
 )
 
 # Blocking keys for incremental linking (storyline/link/articles.py): kind "lsh" = a MinHash
