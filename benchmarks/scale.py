@@ -626,11 +626,12 @@ def plot(results: list[dict], png: Path) -> None:
         xs = [r["size"] for r in rs]
         k = 1000 / n
         ax.plot(xs, [k * r["link_s"] for r in rs], "o-", label=f"{name}, {n}/batch: link")
+        sampled = any(r.get("stories_est_s") for r in rs)
         ax.plot(
             xs,
             [k * (r["write_s"] + r["link_s"] + r.get("stories_est_s", 0)) for r in rs],
             "s--",
-            label=f"{name}, {n}/batch: write + link + stories (est.)",
+            label=f"{name}, {n}/batch: write + link" + (" + stories (est.)" if sampled else ""),
         )
     ax.set_xscale("log")
     ax.set_xlabel("articles already in the store")

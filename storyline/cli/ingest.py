@@ -41,7 +41,10 @@ from . import cli, db_option, json_option, open_db, progress_wanted, set_exit
 )
 @click.option("--no-annotate", is_flag=True, help="Only read and extract (fast); annotate later.")
 @click.option(
-    "--no-link", is_flag=True, help="Do not link the new articles into events and stories."
+    "--no-link",
+    is_flag=True,
+    help="Do not link the new articles into events and stories (the next ingest that links "
+    "takes them along).",
 )
 @json_option
 @click.pass_context
