@@ -722,11 +722,12 @@ def link_articles(
         index.add(seqs, np.stack([f.vector for f in order]))
 
         n_now = int(n_vec) + sum(1 for f in order if f.id in fresh)
-        pairs = _candidate_pairs(conn, order, index, params, n_now)
+        loaded: dict[str, Feat] = {}
+        pairs = _candidate_pairs(conn, order, index, params, n_now, loaded)
         counts["candidates"] = len(pairs)
         if collect is not None:
             collect.extend(pairs)
-        rel_rows = _relations(pairs, new, params, conn)
+        rel_rows = _relations(pairs, new, params, conn, loaded)
         for part in _chunks(rel_rows, 5000):
             conn.execute(insert(r), list(part))
         clusters = _assign(conn, order, pairs, params)
@@ -740,9 +741,16 @@ def link_articles(
 
 
 def _candidate_pairs(
-    conn: Connection, order: list[Feat], index: embed.VectorIndex, params: Params, n_total: int
+    conn: Connection,
+    order: list[Feat],
+    index: embed.VectorIndex,
+    params: Params,
+    n_total: int,
+    loaded: dict[str, Feat] | None = None,
 ) -> list[Pair]:
-    """Blocking: LSH buckets, rare shared names, and dated vector neighbours."""
+    """Blocking: LSH buckets, rare shared names, and dated vector neighbours.
+
+    ``loaded``, when given, receives the candidates' features (read once per batch)."""
     n_total = max(1, n_total)
     new_ids = {f.id for f in order}
     all_names = sorted({n for f in order for n in f.names})
@@ -786,6 +794,8 @@ def _candidate_pairs(
     need = sorted({aid for c in cand.values() for aid in c} - new_ids)
     feats = {f.id: f for f in order}
     feats.update(_load_feats(conn, need))
+    if loaded is not None:
+        loaded.update(feats)
     old = [aid for aid in need if aid in feats and not feats[aid].stored]  # linked before v2
     names = _names_of_ids(conn, old)
     texts = _texts(conn, old)
@@ -819,12 +829,16 @@ def _candidate_pairs(
 
 
 def _relations(
-    pairs: list[Pair], new: dict[str, Feat], params: Params, conn: Connection
+    pairs: list[Pair],
+    new: dict[str, Feat],
+    params: Params,
+    conn: Connection,
+    known: dict[str, Feat] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for ``relations``: the best few per new article, directed from copy to original."""
     by_article: dict[str, list[tuple[float, str, str, str]]] = defaultdict(list)
-    need = {p.b for p in pairs if p.b not in new}
-    feats = dict(new)
+    feats = {**(known or {}), **new}
+    need = {p.b for p in pairs if p.b not in feats}
     feats.update(_load_feats(conn, sorted(need)))
     for p in pairs:
         rel = classify(p, params)
