@@ -632,3 +632,27 @@ def test_unresolved_titles_are_no_people_and_names_tie_by_text():
     names = {"Shanghai Cooperation Organization", "Shanghai Cooperation Organisation"}
     # same length: the tie goes by text, whatever order the set iterates in
     assert _best_name(key, names) == "Shanghai Cooperation Organisation"
+
+
+def test_a_big_event_is_refreshed_once_per_batch_and_ends_up_whole(store):
+    """5,000 wire copies of one story: past BIG_EVENT reports the event is recomputed once at
+    the end of a batch, and then it counts every report and outlet."""
+    from storyline.link.events import BIG_EVENT
+
+    first = [
+        summit_report(f"w{i:02d}", "2022-09-15", f"Wire {i % 3}", day="2022-09-15")
+        for i in range(BIG_EVENT)
+    ]
+    add(store, *first)
+    (ev,) = rows(store, "events")
+    assert ev["n_articles"] == BIG_EVENT
+    more = [
+        summit_report(f"x{i:02d}", "2022-09-16", f"Paper {i}", day="2022-09-15") for i in range(5)
+    ]
+    add(store, *more)
+    (ev,) = rows(store, "events")  # still one event, recomputed after the batch
+    assert ev["n_articles"] == BIG_EVENT + 5
+    assert {f"Paper {i}" for i in range(5)} <= set(ev["outlets"])
+    assert ev["date"] == "2022-09-15"
+    mentions = rows(store, "event_mentions")
+    assert {m["event_id"] for m in mentions} == {ev["id"]}

@@ -303,6 +303,7 @@ CANDIDATE_COLUMNS = (
     "status",
     "location",
     "actors",
+    "n_articles",
 )
 
 
