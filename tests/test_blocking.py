@@ -212,3 +212,26 @@ def test_a_server_store_keeps_its_ann_index_in_the_local_cache(tmp_path, monkeyp
     assert path.startswith(str(tmp_path / "cache" / "ann"))
     assert "secret" not in path  # named by a hash: no password in a file name
     assert embed.index_path("/data/news.db", "sqlite") == "/data/news.db.ann.usearch"
+
+
+def test_linkers_of_one_store_are_serialised(any_store):
+    """A second linker waits for the first one's transaction (advisory lock on PostgreSQL,
+    BEGIN IMMEDIATE on SQLite)."""
+    import threading
+    import time
+
+    order: list[str] = []
+
+    def second() -> None:
+        with any_store.transaction() as conn:
+            any_store.lock_linking(conn)
+            order.append("second")
+
+    with any_store.transaction() as conn:
+        any_store.lock_linking(conn)
+        t = threading.Thread(target=second)
+        t.start()
+        time.sleep(0.5)  # the second linker is blocked meanwhile
+        order.append("first")
+    t.join(timeout=30)
+    assert order == ["first", "second"]

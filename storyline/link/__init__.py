@@ -37,6 +37,7 @@ def link_new(store: Store, article_ids: Sequence[str], progress: bool = False) -
     if link_articles is not None:
         report["articles"] = link_articles(store, ids)
     with store.transaction() as conn:
+        store.lock_linking(conn)
         index = link_entities(conn, ids)
         touched = link_events(conn, ids, index, need_date=True)
         dated: dict[str, dict[str, Any]] = {}

@@ -685,6 +685,7 @@ def link_articles(
     order = sorted(new.values(), key=_order_key)
     index = embed.index_for(store.location, store.dialect)
     with store.transaction() as conn:
+        store.lock_linking(conn)
         n_vec = conn.execute(select(func.count()).select_from(e)).scalar_one()
         index.sync(int(n_vec), lambda: _all_vectors(conn))
         for part in _chunks(ids):

@@ -45,6 +45,7 @@ __all__ = ["Store", "open_store", "schema"]
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
+LINK_LOCK_KEY = 0x5707_11E0  # pg_advisory_xact_lock key of the link stage
 BATCH_CACHE = "storyline.batch"  # conn.info key: caches that live for one write transaction
 
 
@@ -156,6 +157,13 @@ class Store:
                 yield conn
         except (OperationalError, DatabaseError) as exc:
             raise _store_error(exc, self.location) from exc
+
+    def lock_linking(self, conn: Connection) -> None:
+        """Serialise linkers of one store until this transaction ends: two processes linking at
+        once would each create the same event. SQLite's BEGIN IMMEDIATE already does; on
+        PostgreSQL a transaction-scoped advisory lock."""
+        if self.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LINK_LOCK_KEY})
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
