@@ -275,8 +275,7 @@ class BackgroundLinker:
     def collect(self) -> None:
         """Take a finished step's report (and raise its error, if it failed)."""
         if self.future is not None and self.future.done():
-            future, self.future = self.future, None
-            merge_link_reports(self.into, future.result())
+            self.wait()
 
     def wait(self) -> None:
         if self.future is not None:

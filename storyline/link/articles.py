@@ -558,32 +558,29 @@ def _seq_to_id(conn: Connection, seqs: Iterable[int]) -> dict[int, str]:
 
 def _count_terms(conn: Connection, dialect: str, docs: Sequence[dict[str, float]]) -> None:
     """Add these articles' words to the document frequencies (one upsert per distinct word)."""
-    df: Counter[str] = Counter(w for terms in docs for w in terms)
-    if not df:
-        return
-    t = schema.term_df
-    upsert = _upsert(dialect)
-    rows = [{"term": w, "df": c} for w, c in df.items()]
-    for part in _chunks(rows, 5000):
-        stmt = upsert(t).values(list(part))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c.term], set_={"df": t.c.df + stmt.excluded.df}
-        )
-        conn.execute(stmt)
+    _add_df(conn, dialect, schema.term_df, {}, "term", Counter(w for t in docs for w in t))
 
 
 def _count_keys(conn: Connection, dialect: str, docs: Sequence[set[str]]) -> None:
     """Add these articles' names to ``key_df`` (one upsert per distinct name)."""
-    df: Counter[str] = Counter(n for names in docs for n in names)
+    _add_df(
+        conn, dialect, schema.key_df, {"kind": "name"}, "key", Counter(n for d in docs for n in d)
+    )
+
+
+def _add_df(
+    conn: Connection, dialect: str, t: Any, fixed: dict[str, str], col: str, df: Counter[str]
+) -> None:
+    """``df += count`` per key of a document-frequency table, inserting the keys it lacks."""
     if not df:
         return
-    t = schema.key_df
     upsert = _upsert(dialect)
-    rows = [{"kind": "name", "key": n, "df": c} for n, c in df.items()]
+    keys = [t.c[c] for c in (*fixed, col)]
+    rows = [{**fixed, col: k, "df": c} for k, c in df.items()]
     for part in _chunks(rows, 5000):
         stmt = upsert(t).values(list(part))
         stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c.kind, t.c.key], set_={"df": t.c.df + stmt.excluded.df}
+            index_elements=keys, set_={"df": t.c.df + stmt.excluded.df}
         )
         conn.execute(stmt)
 

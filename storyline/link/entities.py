@@ -15,7 +15,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -333,11 +332,8 @@ def _store_surnames(conn: Connection, surnames: set[str]) -> dict[str, str | Non
 
 def person_key_rows(entity_id: str, name: str) -> list[dict[str, str]]:
     """``person_keys`` rows of a PERSON entity: its first and last word, lower-cased."""
-    low = name.lower()
-    if " " not in low:
-        return []
-    keys = {low.rsplit(" ", 1)[1], low.split(" ", 1)[0]}
-    return [{"key": k[:64], "entity_id": entity_id, "name": name} for k in sorted(keys) if k]
+    keys = set(surname_keys(name.lower()))
+    return [{"key": k[:64], "entity_id": entity_id, "name": name} for k in sorted(keys)]
 
 
 def link_entities(conn: Connection, article_ids: Sequence[str]) -> EntityIndex:
@@ -506,7 +502,7 @@ def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> 
 
 def _rename_actor(conn: Connection, old: str, new: str) -> None:
     """Point the events that have ``old`` among their actors at ``new`` (found by index)."""
-    from .events import WIDE_LO, index_event, span
+    from .events import index_event, span, stored_span
 
     ev, ea = schema.events, schema.event_actors
     ids = [r.event_id for r in conn.execute(select(ea.c.event_id).where(ea.c.entity_id == old))]
@@ -515,13 +511,8 @@ def _rename_actor(conn: Connection, old: str, new: str) -> None:
     for row in conn.execute(select(ev).where(ev.c.id.in_(ids))).mappings().all():
         actors = list(dict.fromkeys(new if x == old else x for x in row["actors"] or []))
         conn.execute(update(ev).where(ev.c.id == row["id"]).values(actors=actors))
-        r = conn.execute(
-            select(ea.c.day_lo, ea.c.day_hi).where(ea.c.event_id == row["id"]).limit(1)
-        ).first()
-        where = None
-        if r is not None and r.day_lo != WIDE_LO:
-            where = (date.fromordinal(r.day_lo), date.fromordinal(r.day_hi))
-        elif row["date"]:
+        where = stored_span(conn, row["id"])
+        if where is None and row["date"]:
             where = span(row["date"], row["precision"], row["date_end"])
         index_event(conn, row["id"], row["type"], actors, where, dated=bool(row["date"]))
 

@@ -182,6 +182,20 @@ def day_range(lo: date, hi: date) -> tuple[int, int]:
     return lo.toordinal(), hi.toordinal()
 
 
+def range_span(lo: int, hi: int) -> tuple[date, date] | None:
+    """A stored day range as dates (None for WIDE): the inverse of :func:`day_range`."""
+    if lo == WIDE_LO:
+        return None
+    return date.fromordinal(lo), date.fromordinal(hi)
+
+
+def stored_span(conn: Connection, eid: str) -> tuple[date, date] | None:
+    """Where an event's blocking rows say it may lie (None: anywhere, or no rows)."""
+    ea = schema.event_actors
+    r = conn.execute(select(ea.c.day_lo, ea.c.day_hi).where(ea.c.event_id == eid).limit(1)).first()
+    return range_span(r.day_lo, r.day_hi) if r is not None else None
+
+
 def buckets(lo: int, hi: int) -> list[int]:
     if lo == WIDE_LO:
         return [WIDE]
@@ -336,11 +350,7 @@ def _candidates(
     spans = event_pub_spans(conn, exact)  # far-apart reports, or found through ``extra``
     for r in rows:
         if not r["date"]:
-            if r["id"] in spans:
-                r["pub_span"] = spans[r["id"]]
-            else:
-                lo, hi = found[r["id"]]
-                r["pub_span"] = (date.fromordinal(lo), date.fromordinal(hi))
+            r["pub_span"] = spans[r["id"]] if r["id"] in spans else range_span(*found[r["id"]])
     fam = family(m["type"])
     return [r for r in rows if family(r["type"]) == fam]
 
@@ -484,7 +494,7 @@ def event_pub_spans(conn: Connection, eids: Sequence[str]) -> dict[str, tuple[da
         if d := parse_date(v):
             pubs.setdefault(eid, []).append(d)
     for eid, ds in pubs.items():
-        out[eid] = (min(ds) - timedelta(days=WEAK_AHEAD), max(ds) + timedelta(days=WEAK_AHEAD))
+        out[eid] = event_span({}, ds)
     return out
 
 

@@ -155,9 +155,14 @@ def _article_days(conn: Connection, ids: set[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     q = select(a.c.id, a.c.pub_date).where(a.c.id.in_(sorted(ids)), a.c.pub_date.is_not(None))
     for r in conn.execute(q):
-        if r.pub_date and len(r.pub_date) == 10:
-            try:
-                out[r.id] = date.fromisoformat(r.pub_date).toordinal()
-            except ValueError:
-                continue
+        if (day := pub_day(r.pub_date)) is not None:
+            out[r.id] = day
     return out
+
+
+def pub_day(value: str | None) -> int | None:
+    """The day number (date.toordinal) of a day-precise ISO date, else None."""
+    try:
+        return date.fromisoformat(value).toordinal() if value and len(value) == 10 else None
+    except ValueError:
+        return None

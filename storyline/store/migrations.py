@@ -37,6 +37,7 @@ def _v2(conn: Connection, dialect: str) -> None:
 
     from ..link.entities import person_key_rows
     from ..link.events import event_pub_spans, event_span, index_event
+    from ..link.utterances import pub_day
 
     json_type = "JSONB" if dialect == "postgresql" else "JSON"
     for table, cols in (
@@ -94,16 +95,10 @@ def _v2(conn: Connection, dialect: str) -> None:
         .where(qt.c.utterance_id.is_not(None), a.c.pub_date.is_not(None))
         .group_by(qt.c.utterance_id)
     )
-    from datetime import date
-
-    def day(v: str | None) -> int | None:
-        try:
-            return date.fromisoformat(v).toordinal() if v and len(v) == 10 else None
-        except ValueError:
-            return None
-
     for uid, lo, hi in conn.execute(q).all():
-        conn.execute(ut.update().where(ut.c.id == uid).values(day_first=day(lo), day_last=day(hi)))
+        conn.execute(
+            ut.update().where(ut.c.id == uid).values(day_first=pub_day(lo), day_last=pub_day(hi))
+        )
 
 
 # (version, what it does, function). Append; never edit a released migration.

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ..link.events import next_seq, short_name
+from ..link.events import entity_info, next_seq, short_name
 from ..store import schema
 
 WINDOW = 800  # days: long-running stories recall events years apart
@@ -28,20 +28,14 @@ NEAR_LIMIT = 500  # events read per touched event at most: the nearest in time w
 def _near(conn: Connection, ev: dict[str, Any]) -> list[dict[str, Any]]:
     """Events within the time window of ``ev`` that share an actor with it (blocking by actor
     and date through ``event_actors``: only those can be :func:`connected`)."""
-    from ..link.events import WIDE_LO, blocked_events, event_span
+    from ..link.events import blocked_events, event_span, stored_span
 
     t = schema.events
     actors = sorted(set(ev["actors"] or []))
     if not actors:
         return []
-    where = event_span(ev, [])
-    if where is None:  # undated: around its reports, as its blocking rows say
-        ea = schema.event_actors
-        r = conn.execute(
-            select(ea.c.day_lo, ea.c.day_hi).where(ea.c.event_id == ev["id"]).limit(1)
-        ).first()
-        if r is not None and r.day_lo != WIDE_LO:
-            where = (date.fromordinal(r.day_lo), date.fromordinal(r.day_hi))
+    # undated: around its reports, as its blocking rows say
+    where = event_span(ev, []) or stored_span(conn, ev["id"])
     if where is not None:
         where = (where[0] - timedelta(days=WINDOW), where[1] + timedelta(days=WINDOW))
     ids = blocked_events(conn, actors, where, limit=NEAR_LIMIT)
@@ -131,13 +125,7 @@ def _distinct_names(ids: list[str], info: dict[str, tuple[str, str, list[str]]])
 
 def refresh_story(conn: Connection, sid: str) -> None:
     """Recompute a story's dates, counts and title from its events."""
-    t, st, em, a, et = (
-        schema.events,
-        schema.stories,
-        schema.event_mentions,
-        schema.articles,
-        schema.entities,
-    )
+    t, st, em, a = schema.events, schema.stories, schema.event_mentions, schema.articles
     evs = [
         dict(r)
         for r in conn.execute(select(t).where(t.c.story_id == sid).order_by(t.c.seq)).mappings()
@@ -159,10 +147,7 @@ def refresh_story(conn: Connection, sid: str) -> None:
         # first-seen order, not set order: ties in most_common must not depend on the hash seed
         counts.update(list(dict.fromkeys(e["actors"] or [])))
     top = [x for x, _ in counts.most_common(6)]
-    info = {
-        r.id: (r.name, r.type, r.aliases or [])
-        for r in conn.execute(select(et).where(et.c.id.in_(top)))
-    }
+    info = entity_info(conn, top)
     people = _distinct_names([x for x in top if x in info and info[x][1] == "PERSON"], info)
     names = people or _distinct_names([x for x in top if x in info], info)
     title = " and ".join(names) if names else evs[0]["title"]
