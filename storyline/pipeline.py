@@ -54,9 +54,11 @@ class IngestReport:
 
 
 def process_docs(
-    raws: Sequence[RawDoc], annotate: bool = True
+    raws: Sequence[RawDoc], annotate: bool = True, embed: bool = False
 ) -> list[tuple[Article, Annotations | None] | Failure]:
-    """Extract and annotate a batch of documents; a pure function, run in a worker."""
+    """Extract and annotate a batch of documents; a pure function, run in a worker.
+
+    ``embed`` also computes each annotated article's passage vector for the linker."""
     out: list[tuple[Article, Annotations | None] | Failure] = []
     arts: list[Article] = []
     for raw in raws:
@@ -78,19 +80,47 @@ def process_docs(
             anns = [Annotations(article_id=a.id, notes=[f"annotation failed: {exc}"]) for a in arts]
     else:
         anns = [None] * len(arts)
+    if embed and annotate and arts:
+        _embed(arts, anns)
     out.extend(zip(arts, anns, strict=True))
     return out
 
 
-def _init_worker(annotate: bool = True) -> None:
+def _embed(arts: Sequence[Article], anns: Sequence[Annotations | None]) -> None:
+    from .link import embed as vectors
+
+    try:
+        got = vectors.passage_vectors([vectors.passage(a.title, a.text) for a in arts])
+    except Exception as exc:  # the linker embeds what is missing; the batch goes on
+        log.warning("embedding failed for a batch (the linker retries): %s", exc, exc_info=True)
+        return
+    for ann, vec in zip(anns, got, strict=True):
+        if ann is not None:
+            ann.vector = vectors.to_blob(vec)
+
+
+def _init_worker(annotate: bool = True, embed: bool = False) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     if not annotate:  # read + extract only: no spaCy model in the workers
         return
+    load_models(embed)
+
+
+def load_models(embed: bool) -> None:
+    """A worker's models, loaded once: spaCy, and the sentence encoder when it embeds (on one
+    thread: each worker is one core's worth of work)."""
     from .annotate.nlp import load_nlp
 
     load_nlp()
+    if embed:
+        import torch
+
+        from .link.embed import load_model
+
+        torch.set_num_threads(1)
+        load_model()
 
 
 def chunks(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
@@ -137,7 +167,8 @@ def ingest(
             log.warning("skipped %s", f)
 
     unlinked: list[str] = store.unlinked_ids() if link else []  # stored, not linked yet
-    linker = BackgroundLinker(store, report.linked)
+    vectors: dict[str, Any] = {}  # the workers' passage vectors of articles not linked yet
+    linker = BackgroundLinker(store, report.linked, vectors)
     held: list[list[tuple[Article, Annotations | None] | Failure]] = []  # while linking
 
     def link_rest() -> None:
@@ -145,7 +176,8 @@ def ingest(
 
         while unlinked:
             part = unlinked[:LINK_EVERY]
-            merge_link_reports(report.linked, link_new(store, part, progress=progress))
+            got = take_vectors(vectors, part)
+            merge_link_reports(report.linked, link_new(store, part, progress, got))
             del unlinked[: len(part)]
 
     def store_results(results: list[tuple[Article, Annotations | None] | Failure]) -> None:
@@ -157,6 +189,11 @@ def ingest(
                 good.append(r)
         with store.transaction() as conn:
             added = store.add_articles(conn, good, batch_id)
+        if link:
+            new = set(added)
+            vectors.update(
+                (art.id, ann.vector) for art, ann in good if ann and ann.vector and art.id in new
+            )
         report.added.extend(added)
         unlinked.extend(added)
         report.skipped += len(good) - len(added)
@@ -185,7 +222,9 @@ def ingest(
         if engine == "ray":
             from .ray_engine import RayRunner
 
-            ray_runner = RayRunner(annotate=annotate, workers=workers, address=address)
+            ray_runner = RayRunner(
+                annotate=annotate, embed=annotate and link, workers=workers, address=address
+            )
         elif rest_exists and n_workers > 1:
             import multiprocessing as mp
 
@@ -193,7 +232,7 @@ def ingest(
                 n_workers,
                 mp_context=mp.get_context("forkserver"),
                 initializer=_init_worker,
-                initargs=(annotate,),
+                initargs=(annotate, annotate and link),
             )
         from itertools import chain
 
@@ -218,11 +257,11 @@ def ingest(
                         write(results)
                     ray_buffer = []
             elif pool is None:
-                write(process_docs(raws, annotate))
+                write(process_docs(raws, annotate, link))
             else:
                 # keep two batches in flight per worker, write in order
                 for sub in chunks(raws, max(4, BATCH_SIZE // (2 * n_workers))):
-                    pending.append(pool.submit(process_docs, sub, annotate))
+                    pending.append(pool.submit(process_docs, sub, annotate, link))
                 while len(pending) > 4 * n_workers:
                     write(pending.pop(0).result())
         for fut in pending:
@@ -255,8 +294,8 @@ class BackgroundLinker:
     """Links stored articles in a thread while the workers annotate the next ones, so the
     driver's link step does not leave a core idle. One link step runs at a time."""
 
-    def __init__(self, store: Store, into: dict[str, Any]) -> None:
-        self.store, self.into = store, into
+    def __init__(self, store: Store, into: dict[str, Any], vectors: dict[str, Any]) -> None:
+        self.store, self.into, self.vectors = store, into, vectors
         self.pool: Any = None
         self.future: Any = None
 
@@ -270,7 +309,8 @@ class BackgroundLinker:
 
         if self.pool is None:
             self.pool = ThreadPoolExecutor(1, thread_name_prefix="storyline-link")
-        self.future = self.pool.submit(link_new, self.store, ids)
+        got = take_vectors(self.vectors, ids)
+        self.future = self.pool.submit(link_new, self.store, ids, False, got)
 
     def collect(self) -> None:
         """Take a finished step's report (and raise its error, if it failed)."""
@@ -286,6 +326,13 @@ class BackgroundLinker:
         if self.pool is not None:
             self.pool.shutdown(wait=True)
             self.pool = None
+
+
+def take_vectors(vectors: dict[str, Any], ids: Sequence[str]) -> dict[str, Any]:
+    """The workers' vectors of these articles (as arrays), removed from ``vectors``."""
+    from .link.embed import from_blob
+
+    return {i: from_blob(vectors.pop(i)) for i in ids if i in vectors}
 
 
 def merge_link_reports(into: dict[str, Any], part: dict[str, Any]) -> None:

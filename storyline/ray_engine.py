@@ -25,12 +25,12 @@ RAY_BATCH = 16  # documents per map_batches call (one nlp.pipe batch)
 class _Worker:
     """A Ray actor: one spaCy model, many batches."""
 
-    def __init__(self, annotate: bool) -> None:
-        self.annotate = annotate
+    def __init__(self, annotate: bool, embed: bool) -> None:
+        self.annotate, self.embed = annotate, embed
         if annotate:
-            from .annotate.nlp import load_nlp
+            from .pipeline import load_models
 
-            load_nlp()
+            load_models(embed)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
@@ -38,20 +38,22 @@ class _Worker:
         from .pipeline import process_docs
 
         raws = [pickle.loads(b) for b in batch["blob"]]
-        results = process_docs(raws, self.annotate)
+        results = process_docs(raws, self.annotate, self.embed)
         return {"blob": np.array([pickle.dumps(r) for r in results], dtype=object)}
 
 
 class RayRunner:
     """Start (or join) Ray once, then push chunks of documents through the actor pool."""
 
-    def __init__(self, *, annotate: bool, workers: int | None, address: str | None) -> None:
+    def __init__(
+        self, *, annotate: bool, workers: int | None, address: str | None, embed: bool = False
+    ) -> None:
         try:
             import ray
         except ImportError as exc:
             raise StorylineError("the Ray engine needs Ray: pip install 'storyline[ray]'") from exc
         self.ray = ray
-        self.annotate = annotate
+        self.annotate, self.embed = annotate, embed
         self.workers = workers or min(2, os.cpu_count() or 1)
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {
@@ -73,7 +75,7 @@ class RayRunner:
         ds = self.ray.data.from_items([{"blob": pickle.dumps(r)} for r in raws])
         ds = ds.map_batches(
             _Worker,
-            fn_constructor_kwargs={"annotate": self.annotate},
+            fn_constructor_kwargs={"annotate": self.annotate, "embed": self.embed},
             batch_size=RAY_BATCH,
             concurrency=self.workers,
             num_cpus=1,

@@ -158,6 +158,9 @@ class Annotations:
     quotes: list[Quote] = field(default_factory=list)
     events: list[EventMention] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the article's passage vector (float32 little-endian), computed in the worker beside the
+    # parse so that the linker, one thread for the whole ingest, does not embed
+    vector: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -313,3 +313,31 @@ def test_relations_show_in_cli_and_export(tmp_path):
     assert exported[copy]["relations"][0]["kind"] == "duplicate_of"
     assert exported[copy]["relations"][0]["article"] == wire
     assert len(exported) == 2  # the duplicate is exported, not dropped
+
+
+@pytest.mark.model
+def test_bfloat16_vectors_agree_with_float32(monkeypatch):
+    from storyline.link import embed
+
+    if not embed.use_bf16():
+        pytest.skip("this CPU has no native bfloat16: float32 is the only path")
+    texts = [
+        "Police arrested a man on Friday after a shooting on Main Street left two people hurt.",
+        "The prime ministers met in Samarkand to sign a trade agreement.",
+        "Storm warnings were issued for the coast as the hurricane approached.",
+    ]
+    fast = embed.embed_texts(texts)
+    monkeypatch.setenv("STORYLINE_EMBED_FP32", "1")
+    embed.use_bf16.cache_clear()
+    try:
+        exact = embed.embed_texts(texts)
+    finally:
+        embed.use_bf16.cache_clear()
+    assert not np.array_equal(fast, exact)  # the switch does change the arithmetic
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    cos = (fast * exact).sum(axis=1)
+    assert cos.min() > 0.999  # close enough that stored float32 and bf16 vectors mix
+    # and it still tells different texts apart as float32 does
+    assert (
+        np.argsort(fast @ fast.T, axis=1).tolist() == np.argsort(exact @ exact.T, axis=1).tolist()
+    )

@@ -40,14 +40,19 @@ def test_a_long_ingest_links_in_parts(store, tmp_path, monkeypatch):
     calls = []
     real = __import__("storyline.link", fromlist=["link_new"]).link_new
 
-    def counting(store_, ids, progress=False):
+    given = []
+
+    def counting(store_, ids, progress=False, vectors=None):
         calls.append(list(ids))
-        return real(store_, ids, progress=progress)
+        given.append(set(vectors or ()))
+        return real(store_, ids, progress, vectors)
 
     monkeypatch.setattr("storyline.link.link_new", counting)
     report = ingest(store, [str(tmp_path / "in")], progress=False)
     assert len(report.added) == 5
     assert [len(c) for c in calls] == [2, 2, 1]  # linked while reading, the rest at the end
+    # the workers embedded every article: the linker is handed their vectors, not the texts
+    assert given == [set(c) for c in calls]
     assert _unlinked(store) == 0
     assert report.linked["events"] >= 1
 

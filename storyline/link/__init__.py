@@ -9,12 +9,15 @@ all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
 from ..store import Store, schema
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,16 @@ except ImportError:  # pragma: no cover - depends on what is installed in the tr
     link_articles = None
 
 
-def link_new(store: Store, article_ids: Sequence[str], progress: bool = False) -> dict[str, Any]:
-    """Link the given new articles into entities, events, utterances and stories."""
+def link_new(
+    store: Store,
+    article_ids: Sequence[str],
+    progress: bool = False,
+    vectors: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Link the given new articles into entities, events, utterances and stories.
+
+    ``vectors``: passage vectors the workers computed for some of them (see
+    :func:`storyline.link.embed.article_vectors`); the others are embedded here."""
     from ..tell.stories import link_stories
     from .dating import date_articles
     from .entities import link_entities
@@ -35,7 +46,7 @@ def link_new(store: Store, article_ids: Sequence[str], progress: bool = False) -
     ids = list(article_ids)
     report: dict[str, Any] = {}
     if link_articles is not None:
-        report["articles"] = link_articles(store, ids)
+        report["articles"] = link_articles(store, ids, vectors=vectors)
     with store.transaction() as conn:
         store.lock_linking(conn)
         index = link_entities(conn, ids)

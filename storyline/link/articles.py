@@ -29,7 +29,7 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -641,11 +641,14 @@ def link_articles(
     embedder: embed.Embedder | None = None,
     params: Params = PARAMS,
     collect: list[Pair] | None = None,
+    vectors: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Find copies, rewrites and same-story reports of these articles; write ``relations``.
 
     Returns counts per relation kind. ``collect``, when given, receives every candidate pair's
-    evidence (the evaluation uses it to tune thresholds without re-linking).
+    evidence (the evaluation uses it to tune thresholds without re-linking). ``vectors``: the
+    articles' passage vectors where the workers already computed them (the rest are embedded
+    here).
     """
     ids = list(dict.fromkeys(article_ids))
     rows = _load_new(store, ids)
@@ -656,14 +659,14 @@ def link_articles(
     k, e, r = schema.link_keys, schema.embeddings, schema.relations
     with store.read() as conn:
         have = _stored_vectors(conn, [row["id"] for row in rows])
+    fresh = {row["id"] for row in rows if row["id"] not in have}  # not counted in term_df yet
+    if vectors:
+        have.update((i, vectors[i]) for i in fresh if i in vectors)
     todo = [row for row in rows if row["id"] not in have]
-    fresh = {row["id"] for row in todo}  # not counted in term_df yet
     if todo:
-        # wire copies often share title and lead: embed each distinct passage once
         texts = [embed.passage(row["title"], row["text"]) for row in todo]
-        distinct = list(dict.fromkeys(texts))
-        by_text = dict(zip(distinct, embedder(distinct), strict=True))
-        have.update((row["id"], by_text[t]) for row, t in zip(todo, texts, strict=True))
+        vecs = embed.passage_vectors(texts, embedder)
+        have.update((row["id"], v) for row, v in zip(todo, vecs, strict=True))
     new: dict[str, Feat] = {}
     for row in rows:
         sh = shingles(row["text"])
