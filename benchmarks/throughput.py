@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +49,52 @@ def load_texts(gva: Path, t17: Path | None, limit: int) -> list[dict]:
                         )
     # gva first, then Timeline17: --limit keeps a prefix of that order
     return rows[:limit]
+
+
+def _tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds of each live process under ``root`` (itself included), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    mine, grew = {root}, True
+    while grew:
+        more = {pid for pid, (ppid, _) in stats.items() if ppid in mine} - mine
+        mine |= more
+        grew = bool(more)
+    return {pid: stats[pid][1] for pid in mine if pid in stats}
+
+
+class CpuMeter:
+    """CPU seconds a run costs, in this process and every process it starts (the pool's
+    workers live under a forkserver: getrusage never sees them), sampled twice a second:
+    the cost of a run whatever else the machine is doing."""
+
+    def __enter__(self) -> CpuMeter:
+        self.seen = _tree_cpu(os.getpid())
+        self.start = dict(self.seen)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.5):
+            for pid, cpu in _tree_cpu(os.getpid()).items():
+                self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        for pid, cpu in _tree_cpu(os.getpid()).items():
+            self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
+        self.seconds = sum(c - self.start.get(p, 0.0) for p, c in self.seen.items())
 
 
 def bare_spacy(texts: list[str], workers: int) -> float:
@@ -93,26 +141,37 @@ def main() -> int:
             for r in rows:
                 fh.write(json.dumps(r) + "\n")
         results = []
-        ceiling = bare_spacy(texts, args.workers)
-        results.append(("bare spaCy nlp.pipe (ceiling)", ceiling, len(texts)))
+        with CpuMeter() as cpu:
+            ceiling = bare_spacy(texts, args.workers)
+        results.append(("bare spaCy nlp.pipe (ceiling)", ceiling, len(texts), cpu.seconds))
         print(f"  spaCy ceiling: {len(texts) / ceiling:.1f} articles/s", flush=True)
-        local_s, n_local = run_engine(data, "local", args.workers)
-        results.append(("storyline, local engine", local_s, n_local))
+        with CpuMeter() as cpu:
+            local_s, n_local = run_engine(data, "local", args.workers)
+        results.append(("storyline, local engine", local_s, n_local, cpu.seconds))
         print(f"  local: {n_local / local_s:.1f} articles/s", flush=True)
         if not args.no_ray:
             try:
                 ray_s, n_ray = run_engine(data, "ray", args.workers)
-                results.append(("storyline, Ray engine", ray_s, n_ray))
+                results.append(("storyline, Ray engine", ray_s, n_ray, None))  # not our children
             except Exception as exc:  # report, don't hide, a missing or broken Ray
                 print(f"  Ray engine failed: {exc}", file=sys.stderr)
     print()
-    print(f"{'run':34} {'seconds':>8} {'articles/s':>11} {'words/s':>9} {'% of ceiling':>13}")
+    print(
+        f"{'run':34} {'seconds':>8} {'articles/s':>11} {'words/s':>9} {'% of ceiling':>13}"
+        f" {'CPU ms/article':>15}"
+    )
     base = len(texts) / ceiling
-    for name, secs, n in results:
+    for name, secs, n, cpu in results:
         rate = n / secs
+        per = f"{1000 * cpu / n:15.0f}" if cpu is not None else f"{'-':>15}"
         print(
-            f"{name:34} {secs:8.1f} {rate:11.1f} {words * n / len(texts) / secs:9.0f} {100 * rate / base:12.0f}%"
+            f"{name:34} {secs:8.1f} {rate:11.1f} {words * n / len(texts) / secs:9.0f}"
+            f" {100 * rate / base:12.0f}% {per}"
         )
+    print(
+        f"(CPU ms/article: all processes; on {args.workers} idle cores the best rate is "
+        f"{args.workers} x 1000 / that)"
+    )
     if len(results) == 3:
         print(f"\nRay overhead over local: {100 * (results[2][1] / results[1][1] - 1):+.0f}%")
     print(f"peak RSS (largest process): {peak_rss_mb():.0f} MB")

@@ -202,7 +202,12 @@ def test_vectorised_quote_similarity_equals_the_pairwise_one(text):
         text,
     ]
     got = similar_many(fold(text), [fold(o) for o in others])
-    assert got == pytest.approx([similar(text, o) for o in others], abs=1e-9)
+    want = [similar(text, o) for o in others]
+    assert got == pytest.approx(want, abs=1e-9)
+    # with a cutoff: what reaches it is exact, what does not stays below it
+    cut = similar_many(fold(text), [fold(o) for o in others], 80.0)
+    assert [c for c, w in zip(cut, want, strict=True) if w >= 80] == [w for w in want if w >= 80]
+    assert all(c < 80 for c, w in zip(cut, want, strict=True) if w < 80)
 
 
 def test_a_server_store_keeps_its_ann_index_in_the_local_cache(tmp_path, monkeypatch):

@@ -15,9 +15,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Integer, bindparam, func, insert, select, update
 
 from ..store import schema
 from .entities import EntityIndex, fold, resolve
@@ -191,8 +192,7 @@ def range_span(lo: int, hi: int) -> tuple[date, date] | None:
 
 def stored_span(conn: Connection, eid: str) -> tuple[date, date] | None:
     """Where an event's blocking rows say it may lie (None: anywhere, or no rows)."""
-    ea = schema.event_actors
-    r = conn.execute(select(ea.c.day_lo, ea.c.day_hi).where(ea.c.event_id == eid).limit(1)).first()
+    r = conn.execute(STORED_SPAN, {"eid": eid}).first()
     return range_span(r.day_lo, r.day_hi) if r is not None else None
 
 
@@ -225,6 +225,21 @@ def batch_cache(conn: Connection, key: str) -> dict[Any, Any]:
 
 BIG_EVENT = 20  # reports: an event this big is refreshed once per batch, not once per mention
 
+# The linker's per-mention statements, built once: building and cache-keying a SQLAlchemy
+# expression costs several times what SQLite takes to run these look-ups.
+_em, _ev, _ea, _a = schema.event_mentions, schema.events, schema.event_actors, schema.articles
+SET_EVENT = update(_em).where(_em.c.id == bindparam("mid")).values(event_id=bindparam("eid"))
+EVENT_MENTIONS = (
+    select(_em, _a.c.outlet.label("outlet"), _a.c.pub_date.label("pub_date"))
+    .join(_a, _a.c.id == _em.c.article_id)
+    .where(_em.c.event_id == bindparam("eid"))
+    .order_by(_a.c.content_hash, _em.c.sentence, _em.c.start)  # ties: by content
+)
+EVENT_ACTORS = select(_ev.c.actors).where(_ev.c.id == bindparam("eid"))
+UPDATE_EVENT = update(_ev).where(_ev.c.id == bindparam("eid_"))  # SET: the keys passed
+DROP_BLOCKS = _ea.delete().where(_ea.c.event_id == bindparam("eid"))
+STORED_SPAN = select(_ea.c.day_lo, _ea.c.day_hi).where(_ea.c.event_id == bindparam("eid")).limit(1)
+
 
 def index_event(
     conn: Connection,
@@ -243,7 +258,7 @@ def index_event(
     if written.get(eid) == state:
         return  # unchanged since this batch last wrote it
     written[eid] = state
-    conn.execute(ea.delete().where(ea.c.event_id == eid))
+    conn.execute(DROP_BLOCKS, {"eid": eid})
     rows = [
         {
             "event_id": eid,
@@ -271,37 +286,57 @@ def blocked_events(
 ) -> dict[str, tuple[int, int]]:
     """Event id -> stored day range, for events with one of these actors ("" = no actors)
     whose range meets ``where`` (any time when None or open-ended: then the latest ones)."""
-    ea = schema.event_actors
-    base = select(ea.c.event_id, ea.c.day_lo, ea.c.day_hi).where(ea.c.entity_id.in_(list(keys)))
-    if fam is not None:
-        base = base.where(ea.c.family == fam)
-    if dated_only:
-        base = base.where(ea.c.dated.is_(True))
+    args: dict[str, Any] = {"keys": list(dict.fromkeys(keys)), "fam": fam, "lim": limit}
+
+    def run(kind: str, **more: Any) -> list[Any]:
+        q = _blocked_query(kind, fam is not None, dated_only)
+        return list(conn.execute(q, {**args, **more}))
+
     out: dict[str, tuple[int, int]] = {}
     if where is None or where[0].year <= 1900:  # "since the invasion": the latest before hi
         hi = WIDE_HI if where is None else where[1].toordinal()
         rows = []
-        for key in dict.fromkeys(keys):  # one backward index scan per actor
-            q = base.where(ea.c.entity_id == key, ea.c.bucket <= hi // BUCKET_DAYS)
-            rows += list(conn.execute(q.order_by(ea.c.bucket.desc()).limit(limit)))
+        for key in args["keys"]:  # one backward index scan per actor
+            rows += run("latest", key=key, b_hi=hi // BUCKET_DAYS)
     else:
         lo, hi = where[0].toordinal(), where[1].toordinal()
         b_lo, b_hi = lo // BUCKET_DAYS, hi // BUCKET_DAYS
         if b_hi - b_lo < 64:  # equality lookups, the wide bucket among them: one query
-            q = base.where(ea.c.bucket.in_([WIDE, *range(b_lo, b_hi + 1)]))
+            found = run("buckets", bks=[WIDE, *range(b_lo, b_hi + 1)])
             extra = []
         else:
-            q = base.where(ea.c.bucket.between(b_lo, b_hi))
-            extra = list(conn.execute(base.where(ea.c.bucket == WIDE).limit(limit)))
-        rows = [
-            r
-            for r in conn.execute(q.order_by(ea.c.bucket.desc()).limit(limit))
-            if r.day_lo == WIDE_LO or (r.day_lo <= hi and r.day_hi >= lo)
-        ]
+            found = run("range", b_lo=b_lo, b_hi=b_hi)
+            extra = run("wide")
+        rows = [r for r in found if r.day_lo == WIDE_LO or (r.day_lo <= hi and r.day_hi >= lo)]
         rows += extra
     for r in rows:
         out.setdefault(r.event_id, (r.day_lo, r.day_hi))
     return out
+
+
+@cache
+def _blocked_query(kind: str, by_family: bool, dated_only: bool) -> Any:
+    """The look-ups of :func:`blocked_events`, built once: ``latest`` (one actor's latest
+    rows before a bucket), ``buckets`` (these buckets), ``range`` (a bucket range), ``wide``."""
+    ea = schema.event_actors
+    q = select(ea.c.event_id, ea.c.day_lo, ea.c.day_hi)
+    if kind == "latest":
+        q = q.where(ea.c.entity_id == bindparam("key"), ea.c.bucket <= bindparam("b_hi"))
+    else:
+        q = q.where(ea.c.entity_id.in_(bindparam("keys", expanding=True)))
+    if by_family:
+        q = q.where(ea.c.family == bindparam("fam"))
+    if dated_only:
+        q = q.where(ea.c.dated.is_(True))
+    if kind == "buckets":
+        q = q.where(ea.c.bucket.in_(bindparam("bks", expanding=True)))
+    elif kind == "range":
+        q = q.where(ea.c.bucket.between(bindparam("b_lo"), bindparam("b_hi")))
+    elif kind == "wide":
+        q = q.where(ea.c.bucket == WIDE)
+    if kind != "wide":
+        q = q.order_by(ea.c.bucket.desc())
+    return q.limit(bindparam("lim", type_=Integer))
 
 
 # what matching reads of a candidate event (not its history or outlets: JSON decoding was the cost)
@@ -390,7 +425,6 @@ def link_events(
     With ``need_date``, mentions of articles that have no publication date yet are left for
     later (the dating step may still date them).
     """
-    em = schema.event_mentions
     touched: set[str] = set()
     related: dict[str, set[str]] = {}  # article -> events of its related articles
     dirty: set[str] = set()  # big events to refresh once, at the end
@@ -412,13 +446,13 @@ def link_events(
         sole = main_event(slot_events.get(slot, Counter()), m["status"])
         if not m["actor_ids"] and near and 0 <= m["sentence"] - near[1] <= NEAR_SENTENCES:
             # "the meeting" right after "Putin and Xi met": the same event, actors left implicit
-            conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=near[0]))
+            conn.execute(SET_EVENT, {"mid": m["id"], "eid": near[0]})
             refresh_event(conn, near[0])
             continue
         if not m["actor_ids"] and sole:
             # "Thursday's meeting" later in an article about one meeting of named people: that
             # meeting (its explicit time then dates it)
-            conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=sole))
+            conn.execute(SET_EVENT, {"mid": m["id"], "eid": sole})
             refresh_event(conn, sole)
             touched.add(sole)
             continue
@@ -442,7 +476,7 @@ def link_events(
         else:
             eid = best.row["id"]
             _absorb(conn, best.row, m)
-        conn.execute(update(em).where(em.c.id == m["id"]).values(event_id=eid))
+        conn.execute(SET_EVENT, {"mid": m["id"], "eid": eid})
         if best is None:
             refresh_event(conn, eid, only=m)
         elif (best.row.get("n_articles") or 0) >= BIG_EVENT:
@@ -657,21 +691,12 @@ def refresh_event(conn: Connection, eid: str, *, only: dict[str, Any] | None = N
 
     ``only``: the one mention of an event just created from it (no need to read it back).
     """
-    ev, em, a = schema.events, schema.event_mentions, schema.articles
     if only is not None:
         ms = [only]
         row: Any = {"actors": only["actor_ids"]}
     else:
-        ms = [
-            dict(r)
-            for r in conn.execute(
-                select(em, a.c.outlet.label("outlet"), a.c.pub_date.label("pub_date"))
-                .join(a, a.c.id == em.c.article_id)
-                .where(em.c.event_id == eid)
-                .order_by(a.c.content_hash, em.c.sentence, em.c.start)  # ties: by content
-            ).mappings()
-        ]
-        row = conn.execute(select(ev.c.actors).where(ev.c.id == eid)).mappings().first()
+        ms = [dict(r) for r in conn.execute(EVENT_MENTIONS, {"eid": eid}).mappings()]
+        row = conn.execute(EVENT_ACTORS, {"eid": eid}).mappings().first()
     if row is None or not ms:
         return
     d, d_end, prec = _vote_date(ms)
@@ -708,20 +733,20 @@ def refresh_event(conn: Connection, eid: str, *, only: dict[str, Any] | None = N
         objects=[names[x] for x in actors if x in names and x in objects],
     )
     conn.execute(
-        update(ev)
-        .where(ev.c.id == eid)
-        .values(
-            date=d,
-            date_end=d_end if d_end and d_end != d else None,
-            precision=prec,
-            location=location,
-            outlets=outlets,
-            n_outlets=len(outlets),
-            n_articles=n_articles,
-            title=title,
-            type=types.most_common(1)[0][0],
-            mode=modes.most_common(1)[0][0] if modes else None,
-        )
+        UPDATE_EVENT,
+        {
+            "eid_": eid,
+            "date": d,
+            "date_end": d_end if d_end and d_end != d else None,
+            "precision": prec,
+            "location": location,
+            "outlets": outlets,
+            "n_outlets": len(outlets),
+            "n_articles": n_articles,
+            "title": title,
+            "type": types.most_common(1)[0][0],
+            "mode": modes.most_common(1)[0][0] if modes else None,
+        },
     )
     pubs = [p for m in ms if (p := parse_date(m["pub_date"]))]
     where = event_span({"date": d, "precision": prec, "date_end": d_end}, pubs)

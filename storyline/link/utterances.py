@@ -40,17 +40,24 @@ def similar(a: str, b: str, *, folded: bool = False) -> float:
     return float(score)
 
 
-def similar_many(text: str, others: Sequence[str]) -> list[float]:
-    """:func:`similar` of one folded text against many folded texts, scored in C++."""
+def similar_many(text: str, others: Sequence[str], cutoff: float = 0.0) -> list[float]:
+    """:func:`similar` of one folded text against many folded texts, scored in C++.
+
+    Scores below ``cutoff`` may come back as 0 (the C++ scorers then stop early)."""
     if not others:
         return []
     if not text:
         return [0.0] * len(others)
     import numpy as np
 
-    token_set = process.cdist([text], others, scorer=fuzz.token_set_ratio, dtype=np.float64)[0]
-    whole = process.cdist([text], others, scorer=fuzz.ratio, dtype=np.float64)[0]
-    part = process.cdist([text], others, scorer=fuzz.partial_ratio, dtype=np.float64)[0]
+    def scores(scorer: Any) -> Any:
+        return process.cdist([text], others, scorer=scorer, dtype=np.float64, score_cutoff=cutoff)[
+            0
+        ]
+
+    token_set = scores(fuzz.token_set_ratio)
+    whole = scores(fuzz.ratio)
+    part = scores(fuzz.partial_ratio)
     n_words = len(text.split())
     shorter_words = np.array(
         [n_words if len(text) <= len(o) else len(o.split()) for o in others], dtype=int
@@ -111,7 +118,7 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
         for g in groups:
             if g.id not in folded:
                 folded[g.id] = fold(g.text)
-        scores = similar_many(fq, [folded[g.id] for g in groups])
+        scores = similar_many(fq, [folded[g.id] for g in groups], SAME_STATEMENT)
         best, best_score = None, SAME_STATEMENT
         for g, sc in zip(groups, scores, strict=True):
             if sc >= best_score:
