@@ -517,6 +517,11 @@ def _rename_actor(conn: Connection, old: str, new: str) -> None:
         index_event(conn, row["id"], row["type"], actors, where, dated=bool(row["date"]))
 
 
+KNOWN_IDS = select(schema.entities.c.id).where(
+    schema.entities.c.id.in_(bindparam("ids", expanding=True))
+)  # built once: resolve runs per event actor and quote speaker
+
+
 def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | None) -> str | None:
     """The entity id a name in an article refers to (event actors, quote speakers)."""
     if not name:
@@ -532,9 +537,10 @@ def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | N
     if iso:
         return f"gov:{iso.lower()}"
     pn = person_name(name)
-    et = schema.entities
-    for eid in (slug_id("per", pn), slug_id("org", name), slug_id("gpe", name)):
-        if conn.execute(select(et.c.id).where(et.c.id == eid)).first():
+    tried = [slug_id("per", pn), slug_id("org", name), slug_id("gpe", name)]
+    known = {r.id for r in conn.execute(KNOWN_IDS, {"ids": tried})}
+    for eid in tried:
+        if eid in known:
             return eid
     if pn and " " not in pn:
         if pn not in index.surnames:

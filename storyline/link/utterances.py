@@ -68,6 +68,21 @@ def similar_many(text: str, others: Sequence[str], cutoff: float = 0.0) -> list[
     return [0.0 if e else float(x) for x, e in zip(out, empty, strict=True)]
 
 
+# per-quote statements, built once (see storyline.link.events.SET_EVENT)
+_ut = schema.utterances
+_groups = select(_ut.c.id, _ut.c.text, _ut.c.n_quotes, _ut.c.day_first, _ut.c.day_last).where(
+    _ut.c.speaker_id == bindparam("key")
+)
+_recent_first = (_ut.c.day_last.desc(),)
+SPEAKER_GROUPS = _groups.order_by(*_recent_first).limit(MAX_GROUPS)
+SPEAKER_GROUPS_NEAR = (
+    _groups.where(_ut.c.day_last.is_(None) | (_ut.c.day_last >= bindparam("since")))
+    .order_by(*_recent_first)
+    .limit(MAX_GROUPS)
+)
+UPDATE_GROUP = update(_ut).where(_ut.c.id == bindparam("uid_"))  # SET: the keys passed
+
+
 def utterance_id(quote_id: str) -> str:
     return "ut-" + hashlib.sha1(quote_id.encode()).hexdigest()[:12]
 
@@ -108,12 +123,10 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
         if key is None or q["utterance_id"]:
             continue
         day = days.get(q["article_id"])
-        sel = select(ut.c.id, ut.c.text, ut.c.n_quotes, ut.c.day_first, ut.c.day_last).where(
-            ut.c.speaker_id == key
-        )
-        if day is not None:
-            sel = sel.where((ut.c.day_last.is_(None)) | (ut.c.day_last >= day - WINDOW))
-        groups = conn.execute(sel.order_by(ut.c.day_last.desc()).limit(MAX_GROUPS)).all()
+        if day is None:
+            groups = conn.execute(SPEAKER_GROUPS, {"key": key}).all()
+        else:
+            groups = conn.execute(SPEAKER_GROUPS_NEAR, {"key": key, "since": day - WINDOW}).all()
         fq = fold(q["text"])
         for g in groups:
             if g.id not in folded:
@@ -126,15 +139,16 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
         if best is None:
             uid = utterance_id(q["id"])
             conn.execute(
-                insert(ut).values(
-                    id=uid,
-                    speaker_id=key,
-                    speaker=q["speaker_canonical"] or q["speaker"],
-                    text=q["text"],
-                    n_quotes=1,
-                    day_first=day,
-                    day_last=day,
-                )
+                insert(ut),
+                {
+                    "id": uid,
+                    "speaker_id": key,
+                    "speaker": q["speaker_canonical"] or q["speaker"],
+                    "text": q["text"],
+                    "n_quotes": 1,
+                    "day_first": day,
+                    "day_last": day,
+                },
             )
             folded[uid] = fq
         else:
@@ -145,7 +159,7 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
             if day is not None:
                 values["day_first"] = min(day, best.day_first or day)
                 values["day_last"] = max(day, best.day_last or day)
-            conn.execute(update(ut).where(ut.c.id == uid).values(**values))
+            conn.execute(UPDATE_GROUP, {"uid_": uid, **values})
         assigned.append({"qid": q["id"], "uid": uid})
         touched.add(uid)
     if assigned:

@@ -69,11 +69,15 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
 
     rows: dict[str, dict[str, Any]] = {}
     ids = sorted(event_ids)  # a set from the caller: never depend on its iteration order
+    stored: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(ids), 500):  # read in bulk: this loop writes nothing
+        q = select(t).where(t.c.id.in_(ids[i : i + 500]))
+        stored.update((r["id"], dict(r)) for r in conn.execute(q).mappings())
     for eid in ids:
-        ev = conn.execute(select(t).where(t.c.id == eid)).mappings().first()
+        ev = stored.get(eid)
         if ev is None:
             continue
-        rows[eid] = dict(ev)
+        rows[eid] = ev
         find(eid)
         for other in _near(conn, ev):
             if other["id"] != eid and connected(ev["actors"] or [], other["actors"] or []):
