@@ -25,7 +25,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 64
-LINK_EVERY = 512  # new articles linked while the workers annotate the next ones (the driver's
+LINK_EVERY = 256  # new articles linked while the workers annotate the next ones (the driver's
 # link step would otherwise leave a core idle at the end); a smaller ingest is linked whole
 RAY_CHUNK = 2048  # documents handed to Ray Data at a time
 POOL_THRESHOLD = 48  # fewer documents than this are processed in-process (no pool start-up)
@@ -106,6 +106,15 @@ def _init_worker(annotate: bool = True, embed: bool = False) -> None:
     if not annotate:  # read + extract only: no spaCy model in the workers
         return
     load_models(embed)
+
+
+def worker_imports(annotate: bool, embed: bool) -> list[str]:
+    """Modules the fork server imports once, so that each worker it forks starts with them
+    (importing torch and sentence-transformers takes seconds of CPU per process)."""
+    if not annotate:
+        return ["__main__", "storyline.pipeline"]
+    mods = ["__main__", "storyline.pipeline", "storyline.annotate", "spacy"]
+    return mods + (["torch", "sentence_transformers"] if embed else [])
 
 
 def load_models(embed: bool) -> None:
@@ -228,9 +237,11 @@ def ingest(
         elif rest_exists and n_workers > 1:
             import multiprocessing as mp
 
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload(worker_imports(annotate, annotate and link))
             pool = ProcessPoolExecutor(
                 n_workers,
-                mp_context=mp.get_context("forkserver"),
+                mp_context=ctx,
                 initializer=_init_worker,
                 initargs=(annotate, annotate and link),
             )
