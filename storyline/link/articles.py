@@ -574,15 +574,14 @@ def _add_df(
     """``df += count`` per key of a document-frequency table, inserting the keys it lacks."""
     if not df:
         return
-    upsert = _upsert(dialect)
-    keys = [t.c[c] for c in (*fixed, col)]
-    rows = [{**fixed, col: k, "df": c} for k, c in df.items()]
+    stmt = _upsert(dialect)(t)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.c[c] for c in (*fixed, col)], set_={"df": t.c.df + stmt.excluded.df}
+    )
+    # one statement run over many rows: a multi-row VALUES would be compiled anew per batch size
+    rows = [{**fixed, col: k, "df": c} for k, c in sorted(df.items())]
     for part in _chunks(rows, 5000):
-        stmt = upsert(t).values(list(part))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={"df": t.c.df + stmt.excluded.df}
-        )
-        conn.execute(stmt)
+        conn.execute(stmt, list(part))
 
 
 def _upsert(dialect: str) -> Any:

@@ -465,9 +465,15 @@ def _best_name(key: Key, aliases: set[str]) -> str:
 def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> None:
     """Fold a surname-only entity ("per:xi") into the one full name that now carries it."""
     et, mt = schema.entities, schema.mentions
+    lone_ids = sorted({slug_id("per", last) for full in people for last in surname_keys(full)})
+    present: set[str] = set()  # the loop below removes surname-only entities, never adds one
+    for i in range(0, len(lone_ids), 500):
+        present |= {r.id for r in conn.execute(KNOWN_IDS, {"ids": lone_ids[i : i + 500]})}
     for full in people:
         for last in surname_keys(full):
             lone_id = slug_id("per", last)
+            if lone_id not in present:
+                continue
             lone = conn.execute(select(et).where(et.c.id == lone_id)).mappings().first()
             if lone is None:
                 continue

@@ -612,21 +612,25 @@ def _create(conn: Connection, m: dict[str, Any]) -> str:
     eid = event_id(m["id"])
     seq = next_seq(conn, ev)
     status = m["status"] if m["status"] in EVENT_STATUSES else "unknown"
+    dated = m["timex"] is not None
     conn.execute(
-        insert(ev).values(
-            id=eid,
-            seq=seq,
-            type=m["type"],
-            mode=m["mode"],
-            title=m["trigger"],
-            date=m["date"] if m["timex"] is not None else None,
-            date_end=m["date_end"] if m["timex"] is not None else None,
-            precision=m["precision"] if m["timex"] is not None else None,
-            status=status,
-            status_history=[{"status": status, "article": m["article_id"], "date": m["pub_date"]}],
-            location=m["location"],
-            actors=m["actor_ids"],
-        )
+        insert(ev),
+        {
+            "id": eid,
+            "seq": seq,
+            "type": m["type"],
+            "mode": m["mode"],
+            "title": m["trigger"],
+            "date": m["date"] if dated else None,
+            "date_end": m["date_end"] if dated else None,
+            "precision": m["precision"] if dated else None,
+            "status": status,
+            "status_history": [
+                {"status": status, "article": m["article_id"], "date": m["pub_date"]}
+            ],
+            "location": m["location"],
+            "actors": m["actor_ids"],
+        },
     )
     return eid
 
