@@ -232,3 +232,16 @@ def test_full_name_missed_by_ner_is_recovered_from_its_short_form() -> None:
     assert xi.country == "CN"  # from "China’s"
     assert find(ms, "Xi").canonical == "Xi Jinping"
     assert find(ms, "the Chinese president", kind="title").canonical == "Xi Jinping"
+
+
+def test_bodies_of_people_tagged_person_become_organisations() -> None:
+    from storyline.annotate.entities import _fix_labels, _Item
+
+    items = [
+        _Item(0, 1, Mention(0, 6, "Police", "PERSON", 0)),
+        _Item(2, 6, Mention(10, 40, "State Police Investigators", "PERSON", 0)),
+        _Item(7, 9, Mention(50, 62, "Rick Officer", "PERSON", 1)),  # a surname, not a body
+        _Item(10, 12, Mention(70, 80, "Jane Doe", "PERSON", 1)),
+    ]
+    _fix_labels(items, gazetteer())
+    assert [it.m.label for it in items] == ["ORG", "ORG", "PERSON", "PERSON"]

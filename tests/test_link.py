@@ -656,3 +656,29 @@ def test_a_big_event_is_refreshed_once_per_batch_and_ends_up_whole(store):
     assert ev["date"] == "2022-09-15"
     mentions = rows(store, "event_mentions")
     assert {m["event_id"] for m in mentions} == {ev["id"]}
+
+
+def _quoted(aid: str, day: str, speaker: str, label: str, wording: str):
+    art, ann = make(aid, [f'{speaker} said: "{wording}."'], day, f"O-{aid}")
+    mention(ann, speaker, label)
+    s = ann.sentences[0]
+    start = s.text.index('"') + 1
+    ann.quotes.append(
+        Quote(
+            s.start + start, s.start + start + len(wording), wording, "direct", 0, speaker=speaker
+        )
+    )
+    return art, ann
+
+
+def test_a_body_s_statements_are_grouped_within_weeks_a_person_s_for_longer(store):
+    said = "The suspect fled north on foot and should be considered armed and dangerous"
+    for aid, day in (("p1", "2020-01-05"), ("p2", "2020-01-07"), ("p3", "2020-06-01")):
+        add(store, _quoted(aid, day, "Police", "ORG", said))
+    spoke = "We will rebuild this city street by street and house by house together"
+    for aid, day in (("m1", "2020-01-05"), ("m2", "2020-06-01")):
+        add(store, _quoted(aid, day, "Maria Lopez", "PERSON", spoke))
+    by_article = {q["article_id"]: q["utterance_id"] for q in rows(store, "quotes")}
+    assert by_article["p1"] == by_article["p2"]  # two days apart: one statement
+    assert by_article["p3"] != by_article["p1"]  # five months later: police say that often
+    assert by_article["m1"] == by_article["m2"]  # a person's words are recalled for months

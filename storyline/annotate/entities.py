@@ -80,6 +80,12 @@ ORG_WORDS = {
     "army", "navy", "force", "forces", "times", "post", "press", "association", "alliance",
     "corporation", "inc", "ltd", "fund", "forum", "office", "court", "parliament", "assembly",
 }  # fmt: skip
+# a "person" whose name ends in one of these is a body of people ("Police said ...", "State
+# Police Investigators"): NER's usual confusion at a sentence start
+BODY_WORDS = {
+    "police", "sheriff", "investigators", "officials", "authorities", "troopers", "deputies",
+    "officers", "detectives", "prosecutors", "firefighters", "witnesses", "neighbors",
+}  # fmt: skip
 PLACE_PREPS = {"in", "at", "inside", "into", "outside", "near", "to", "on", "within", "around"}
 ACTOR_PREPS = {"by", "between", "with", "against"}
 JUNK = {"covid-19", "covid", "coronavirus", "sign up", "getty images", "afp via getty images"}
@@ -270,6 +276,8 @@ def _fix_labels(items: list[_Item], gaz: Gazetteer) -> None:
             words = name_words(m.text)
             if words and all(w in known_words for w in words) and not gaz.lookup(m.text):
                 m.label = "PERSON"  # "Kuleba" tagged GPE, but Dmytro Kuleba is in the article
+        elif m.label == "PERSON" and (m.text.split() or [""])[-1].lower() in BODY_WORDS:
+            m.label = "ORG"  # "Police" tagged PERSON
         elif m.label == "PERSON" and " " not in m.text and m.text not in known_words:
             place = gaz.lookup(m.text)
             if place and (place.kind != "city" or place.population >= 100_000):

@@ -23,6 +23,9 @@ PARTIAL_MIN_WORDS = 5  # a partial quote must be at least this long to match ins
 
 
 WINDOW = 400  # days: a new wording is matched against the speaker's statements quoted this close
+# for speakers that are not people ("police", "officials", a ministry): their statements are
+# news for days, not recalled for years, and they say a great many different things
+BODY_WINDOW = 30
 MAX_GROUPS = 300  # statements per speaker compared at most (the most recently quoted)
 
 
@@ -126,7 +129,8 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
         if day is None:
             groups = conn.execute(SPEAKER_GROUPS, {"key": key}).all()
         else:
-            groups = conn.execute(SPEAKER_GROUPS_NEAR, {"key": key, "since": day - WINDOW}).all()
+            since = day - (WINDOW if key.startswith("per:") else BODY_WINDOW)
+            groups = conn.execute(SPEAKER_GROUPS_NEAR, {"key": key, "since": since}).all()
         fq = fold(q["text"])
         for g in groups:
             if g.id not in folded:
