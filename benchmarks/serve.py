@@ -32,6 +32,7 @@ import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
+from proctree import tree_cpu  # benchmarks/proctree.py
 from sqlalchemy import func, insert, select
 
 from storyline.pipeline import ingest
@@ -254,24 +255,9 @@ def start_server(db: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
 def tree_cpu_seconds(pid: int) -> float | None:
     """User+system CPU of a process and its live descendants (Linux /proc), else None."""
     try:
-        tick = os.sysconf("SC_CLK_TCK")
-        stats = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as fh:
-                        fields = fh.read().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        return sum(tree_cpu(pid).values())
     except (OSError, ValueError, AttributeError):
         return None
-    todo, total = [pid], 0
-    while todo:
-        p = todo.pop()
-        total += stats.get(p, (0, 0))[1]
-        todo += [c for c, (ppid, _) in stats.items() if ppid == p]
-    return total / tick
 
 
 def request_plan(db: Path, n: int, seed: int = 11) -> list[tuple[str, str]]:

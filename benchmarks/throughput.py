@@ -22,6 +22,8 @@ import threading
 import time
 from pathlib import Path
 
+from proctree import tree_cpu  # benchmarks/proctree.py
+
 
 def peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -51,33 +53,13 @@ def load_texts(gva: Path, t17: Path | None, limit: int) -> list[dict]:
     return rows[:limit]
 
 
-def _tree_cpu(root: int) -> dict[int, float]:
-    """CPU seconds of each live process under ``root`` (itself included), from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    mine, grew = {root}, True
-    while grew:
-        more = {pid for pid, (ppid, _) in stats.items() if ppid in mine} - mine
-        mine |= more
-        grew = bool(more)
-    return {pid: stats[pid][1] for pid in mine if pid in stats}
-
-
 class CpuMeter:
     """CPU seconds a run costs, in this process and every process it starts (the pool's
     workers live under a forkserver: getrusage never sees them), sampled twice a second:
     the cost of a run whatever else the machine is doing."""
 
     def __enter__(self) -> CpuMeter:
-        self.seen = _tree_cpu(os.getpid())
+        self.seen = tree_cpu(os.getpid())
         self.start = dict(self.seen)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
@@ -86,13 +68,13 @@ class CpuMeter:
 
     def _sample(self) -> None:
         while not self.stop.wait(0.5):
-            for pid, cpu in _tree_cpu(os.getpid()).items():
+            for pid, cpu in tree_cpu(os.getpid()).items():
                 self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join()
-        for pid, cpu in _tree_cpu(os.getpid()).items():
+        for pid, cpu in tree_cpu(os.getpid()).items():
             self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
         self.seconds = sum(c - self.start.get(p, 0.0) for p, c in self.seen.items())
 
