@@ -12,8 +12,8 @@ A new batch is matched only against candidates, never against the whole store:
   (:mod:`storyline.link.embed`), kept when they fall inside the date window (or are undated).
 
 Each candidate pair gets one score (embedding cosine + full-text TF-IDF cosine + shared rare
-names - a long-tailed date penalty that shared names soften - a same-outlet penalty); the copy
-tests decide the kind. Each batch is clustered by average linkage over its candidate pairs: the
+names + a shared rare full person name - a long-tailed date penalty, taken back when the later
+article recalls the earlier one's date - a same-outlet penalty); the copy tests decide the kind. Each batch is clustered by average linkage over its candidate pairs: the
 new articles among themselves and onto the stored clusters (:func:`assign_clusters`). Relations are written from the new article to the
 older one (``duplicate_of``, ``rewrite_of``) and both ways for ``same_story_as``. Copies stay
 stored and counted as sources: a relation never removes an article.
