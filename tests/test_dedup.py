@@ -352,6 +352,10 @@ def test_a_follow_up_naming_the_victim_and_the_date_outweighs_the_months_between
     # the same rare name without the recalled date still helps, but the months count
     named = _pair(**months, person=0.85)
     assert story_score(bare) < story_score(named) < story_score(follow)
+    # the person bridges time: a pair of one day, or an undated one, gains nothing from it
+    for near_days in (0, None):
+        near = dict(cos=0.55, tfidf=0.25, days=near_days, name_w=20.0)
+        assert story_score(_pair(**near, person=0.85)) == pytest.approx(story_score(_pair(**near)))
     # a recalled date only takes back the date penalty: a same-day pair gains nothing
     near = dict(cos=0.55, tfidf=0.25, days=0, name_w=20.0)
     assert story_score(_pair(**near, recalls_date=True)) == pytest.approx(

@@ -73,7 +73,7 @@ class Params:
     name_relief: float = 0.0  # share of the date penalty that certain shared names take back
     undated_days: float = 7.0  # the gap assumed when a date is missing: a small penalty
     outlet_penalty: float = 0.1  # two pages of one outlet share furniture, not only news
-    person_weight: float = 0.1  # a shared rare full person name (victim, suspect): see person_of
+    person_weight: float = 0.075  # a shared rare full person name (victim, suspect), person_of
     person_low: float = 0.6  # person_of's rarity (idf / the top idf) where it starts to count
     person_high: float = 0.9  # ...and where it counts fully
     recall_relief: float = 1.0  # share of the date penalty taken back when the later article
@@ -363,8 +363,10 @@ def story_scores(
     span = max(1e-9, params.person_high - params.person_low)
     who = np.clip((np.asarray(person, dtype=float) - params.person_low) / span, 0.0, 1.0)
     s = (1 - params.tfidf_weight) * cos + params.tfidf_weight * tfidf + params.name_weight * names
-    s = s + params.person_weight * who
     gap = np.where(days >= 0, days, params.undated_days)
+    # a person bridges time: full weight from window_days apart; none for an undated pair
+    bridge = np.where(days >= 0, np.clip(days / max(1, params.window_days), 0.0, 1.0), 0.0)
+    s = s + params.person_weight * who * bridge
     far = params.date_weight * np.log1p(gap) / math.log1p(365)
     far = far * (1.0 - params.recall_relief * np.asarray(recalls_date, dtype=float))
     s = s - far * (1.0 - params.name_relief * names)
@@ -379,8 +381,10 @@ def story_score(p: Pair, params: Params = PARAMS) -> float:
     date penalty (log of the days apart). Shared rare names can take back part of that penalty
     (``name_relief``; the dev sweep currently leaves it at 0). A follow-up weeks or months later
     (the arrest, the charges, the trial) names the same victim or suspect: a rare shared full
-    person name adds up to ``person_weight`` (:func:`person_of`), whatever the gap. It often
-    recalls the incident's date too ("the Jan. 5 shooting"): then the gap is explained and
+    person name adds up to ``person_weight`` (:func:`person_of`) to a pair dated weeks apart
+    (in full from ``window_days`` on; near in time the names already count in ``name_w``, and
+    an undated pair gets none: on ECB+, one person in two events of a topic is the hard
+    negative). It often recalls the incident's date too ("the Jan. 5 shooting"): then the gap is explained and
     ``recall_relief`` of the date penalty is taken back (:func:`recalls_day`). A missing date
     counts as a gap of ``undated_days`` (a pair with no time evidence is less sure than a pair
     dated the same day, and much surer than one a month apart). Two pages of the same outlet lose
