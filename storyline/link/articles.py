@@ -72,7 +72,7 @@ class Params:
     date_weight: float = 0.3  # penalty at a year apart (log-scaled, so a long tail)
     name_relief: float = 0.0  # share of the date penalty that certain shared names take back
     undated_days: float = 7.0  # the gap assumed when a date is missing: a small penalty
-    outlet_penalty: float = 0.1  # two pages of one outlet share furniture, not only news
+    outlet_penalty: float = 0.15  # two pages of one outlet share furniture, not only news
     person_weight: float = 0.075  # a shared rare full person name (victim, suspect), person_of
     person_low: float = 0.6  # person_of's rarity (idf / the top idf) where it starts to count
     person_high: float = 0.9  # ...and where it counts fully
