@@ -10,6 +10,7 @@ from conftest import run_cli
 
 from storyline.extract import article_id, content_hash
 from storyline.link.articles import (
+    PARAMS,
     Feat,
     Pair,
     Params,
@@ -341,3 +342,131 @@ def test_bfloat16_vectors_agree_with_float32(monkeypatch):
     assert (
         np.argsort(fast @ fast.T, axis=1).tolist() == np.argsort(exact @ exact.T, axis=1).tolist()
     )
+
+
+# -- follow-ups: the arrest or the trial months after the incident ---------------------------
+
+
+def test_recalled_dates_resolve_to_the_latest_such_day_before_the_article():
+    from storyline.link.articles import recalled_days
+
+    pub = day_of("2016-05-12")
+    got = recalled_days(
+        "Harlow is charged in the Jan. 5 shooting. He was held on March 3, 2015.", pub
+    )
+    assert got == {day_of("2016-01-05"), day_of("2015-03-03")}
+    # a month and day after the article's own date is last year's; no year and no date: nothing
+    assert recalled_days("the Dec. 30 shooting", pub) == {day_of("2015-12-30")}
+    assert recalled_days("the Jan. 5 shooting", None) == set()
+    assert recalled_days("Mayor 5 spoke; Feb. 30 is no day", pub) == set()
+
+
+def test_a_shared_rare_full_name_is_a_person_a_common_surname_is_not():
+    from storyline.link.articles import person_of
+
+    top = 8.0  # the idf of a name held once
+    idf = {"kareem mano": 7.5, "mano": 7.0, "cook county": 7.5, "county": 1.5, "kellerby": 7.9}
+    assert person_of({"kareem mano", "mano", "kellerby"}, idf, top) == pytest.approx(7.0 / 8.0)
+    assert person_of({"cook county", "county"}, idf, top) == pytest.approx(1.5 / 8.0)
+    assert person_of({"kareem mano"}, idf, top) == 0.0  # the surname is not shared
+    assert person_of({"kellerby"}, idf, top) == 0.0  # a place, not a full name
+
+
+def test_a_follow_up_naming_the_victim_and_the_date_outweighs_the_months_between():
+    months = dict(cos=0.55, tfidf=0.25, days=128, name_w=20.0)
+    bare = _pair(**months)
+    follow = _pair(**months, person=0.85, recalls_date=True)
+    assert story_score(bare) < PARAMS.cluster_threshold <= story_score(follow)
+    # the same rare name without the recalled date still helps, but the months count
+    named = _pair(**months, person=0.85)
+    assert story_score(bare) < story_score(named) < story_score(follow)
+    # the person bridges time: a pair of one day, or an undated one, gains nothing from it
+    for near_days in (0, None):
+        near = dict(cos=0.55, tfidf=0.25, days=near_days, name_w=20.0)
+        assert story_score(_pair(**near, person=0.85)) == pytest.approx(story_score(_pair(**near)))
+    # a recalled date only takes back the date penalty: a same-day pair gains nothing
+    near = dict(cos=0.55, tfidf=0.25, days=0, name_w=20.0)
+    assert story_score(_pair(**near, recalls_date=True)) == pytest.approx(
+        story_score(_pair(**near))
+    )
+
+
+FILLER = [
+    (
+        "Northfield lift the cup",
+        "Northfield United won the regional cup final on Saturday, beating Castlegate Rovers 3-1 "
+        "at Ridgeway Park. Striker Tomasz Wierzbicki scored twice after the break.",
+    ),
+    (
+        "Library reopens in Ashcombe",
+        "The Ashcombe public library reopened on Monday after a two-year renovation paid for by "
+        "the Brannock Trust. Librarian Oluwaseun Adeyemi said visitor numbers had doubled.",
+    ),
+    (
+        "Bakery wins national prize",
+        "A family bakery in Pell Marsh has won the national sourdough prize. Owner Ingrid "
+        "Vasquez-Holm said the recipe came from her grandmother in Tromso.",
+    ),
+    (
+        "Council approves tram line",
+        "Dunmore county council approved a new tram line between Harwick and the airport on "
+        "Thursday. Councillor Basil Ferreira-Lund called the vote historic.",
+    ),
+    (
+        "Storm closes Holloway bridge",
+        "High winds closed the Holloway bridge over the Arden river on Friday night. Engineers "
+        "from Corrigan Structural said it would reopen once the cables had been checked.",
+    ),
+    (
+        "School choir heads to Vienna",
+        "The St Brennan's school choir will sing in Vienna next month after winning the youth "
+        "choral contest. Conductor Ambrose Keeling-Park praised the sopranos.",
+    ),
+]
+
+
+@pytest.mark.model
+def test_a_follow_up_months_later_joins_its_incident_not_the_same_weeks_other(store):
+
+    filler = [
+        add(store, f"misc/{i}.txt", text, title, f"2016-01-0{1 + i % 4}")
+        for i, (title, text) in enumerate(FILLER)
+    ]
+    incident = add(
+        store,
+        "gazette/1.txt",
+        "A 24-year-old Kellerby man was shot and killed late Tuesday on Wexcombe Lane, police "
+        "said. Marcus Tellefsen was found in the driveway of a house near the Quarry Road "
+        "junction with several gunshot wounds and died at Kellerby General Hospital. Police "
+        "are looking for a man seen running from the scene toward the railway underpass. "
+        "Anyone with information is asked to call Kellerby police.",
+        "Man shot dead on Wexcombe Lane in Kellerby",
+        "2016-01-05",
+    )
+    other = add(
+        store,
+        "courier/1.txt",
+        "A woman was wounded in a shooting outside a convenience store in Kellerby on Thursday "
+        "evening, police said. Yolanda Brightwater, 41, was hit in the leg by a stray bullet "
+        "on Marlow Avenue after an argument between two groups of men in the parking lot. She "
+        "is expected to recover. Kellerby police have made no arrests.",
+        "Woman hit by stray bullet on Marlow Avenue in Kellerby",
+        "2016-01-07",
+    )
+    link_articles(store, [*filler, incident, other])
+    follow = add(
+        store,
+        "courier/2.txt",
+        "Prosecutors on Wednesday charged Devon Harlow, 31, with first-degree murder in the Jan. "
+        "5 shooting death of Marcus Tellefsen in Kellerby. Harlow was arrested last week in "
+        "Castlegate after a months-long investigation. Tellefsen's mother said in court that "
+        "the family had waited four months for this day. Harlow is held without bail, and a "
+        "preliminary hearing is set for June.",
+        "Man charged with murder in January killing of Marcus Tellefsen",
+        "2016-05-12",
+    )
+    link_articles(store, [follow])
+    clusters = story_clusters(store)
+    assert clusters[follow] == clusters[incident]
+    assert clusters[other] != clusters[incident]
+    assert len({clusters[a] for a in filler}) == len(filler)

@@ -248,6 +248,8 @@ def pair_arrays(run: Run) -> dict[str, np.ndarray]:
         "days": np.array([-1 if p.days is None else p.days for p in ps], dtype=float),
         "same": np.array([p.same_text for p in ps], dtype=bool),
         "outlet": np.array([p.same_outlet for p in ps], dtype=bool),
+        "person": np.array([p.person for p in ps], dtype=float),
+        "recalls": np.array([p.recalls_date for p in ps], dtype=bool),
     }
 
 
@@ -256,7 +258,16 @@ def pair_weights(arr: dict[str, np.ndarray], params: Any) -> np.ndarray:
     from ..link.articles import story_scores
 
     days = arr["days"]
-    s = story_scores(arr["cos"], arr["tfidf"], arr["name"], days, arr["outlet"], params)
+    s = story_scores(
+        arr["cos"],
+        arr["tfidf"],
+        arr["name"],
+        days,
+        arr["outlet"],
+        params,
+        arr["person"],
+        arr["recalls"],
+    )
     copy = (
         arr["same"]
         | ((arr["cont"] >= params.dup_containment) & (arr["ratio"] >= 0.5))
@@ -309,7 +320,8 @@ GRID = {
     "cluster_threshold": [0.275, 0.3, 0.325, 0.35, 0.375, 0.4],
 }
 # tuned on dev by coordinate descent over a wider grid and kept fixed in the sweep above:
-# name_cap (12-45), date_weight (0-0.45), undated_days (0-90)
+# name_cap (12-45), date_weight (0-0.45), undated_days (0-90); and on gva dev alone, the
+# follow-up evidence: person_weight (0-0.2), person_low/high (0.6/0.9, 0.7/0.95), recall_relief (0-1)
 
 
 def tune_system(

@@ -12,8 +12,8 @@ A new batch is matched only against candidates, never against the whole store:
   (:mod:`storyline.link.embed`), kept when they fall inside the date window (or are undated).
 
 Each candidate pair gets one score (embedding cosine + full-text TF-IDF cosine + shared rare
-names - a long-tailed date penalty that shared names soften - a same-outlet penalty); the copy
-tests decide the kind. Each batch is clustered by average linkage over its candidate pairs: the
+names + a shared rare full person name - a long-tailed date penalty, taken back when the later
+article recalls the earlier one's date - a same-outlet penalty); the copy tests decide the kind. Each batch is clustered by average linkage over its candidate pairs: the
 new articles among themselves and onto the stored clusters (:func:`assign_clusters`). Relations are written from the new article to the
 older one (``duplicate_of``, ``rewrite_of``) and both ways for ``same_story_as``. Copies stay
 stored and counted as sources: a relation never removes an article.
@@ -60,8 +60,10 @@ class Params:
     The weights, ``name_relief``, ``outlet_penalty`` and ``cluster_threshold`` are the sweep
     of ``storyline eval clustering`` on the dev splits of gva-incidents and ECB+ (one parameter
     set for both); ``name_cap``, ``date_weight``, ``undated_days`` and ``max_term_share`` were
-    set on the same dev splits beforehand. ``story_threshold``: same_story_as pairs are ~89 %
-    precise on ECB+ dev (86 % with the weights before).
+    set on the same dev splits beforehand, and so were the follow-up evidence's
+    ``person_weight``, ``person_low``, ``person_high`` and ``recall_relief`` (a sweep on gva
+    dev). ``story_threshold``: same_story_as pairs are ~89 % precise on ECB+ dev (86 % with
+    the weights before).
     """
 
     tfidf_weight: float = 0.5  # share of full-text TF-IDF cosine next to the embedding cosine
@@ -70,7 +72,12 @@ class Params:
     date_weight: float = 0.3  # penalty at a year apart (log-scaled, so a long tail)
     name_relief: float = 0.0  # share of the date penalty that certain shared names take back
     undated_days: float = 7.0  # the gap assumed when a date is missing: a small penalty
-    outlet_penalty: float = 0.1  # two pages of one outlet share furniture, not only news
+    outlet_penalty: float = 0.15  # two pages of one outlet share furniture, not only news
+    person_weight: float = 0.075  # a shared rare full person name (victim, suspect), person_of
+    person_low: float = 0.6  # person_of's rarity (idf / the top idf) where it starts to count
+    person_high: float = 0.9  # ...and where it counts fully
+    recall_relief: float = 1.0  # share of the date penalty taken back when the later article
+    # recalls the earlier one's date ("the Jan. 5 shooting"): the gap is then explained
     max_term_share: float = 0.2  # words in more of the store's articles do not count in TF-IDF
     window_days: int = 30  # vector neighbours must be this close in time (or undated)
     ann_k: int = 40
@@ -100,6 +107,7 @@ class Feat:
     supersedes: str | None = None
     terms: dict[str, float] = field(default_factory=dict)  # sublinear term frequencies
     stored: bool = False  # terms and names were read from the store
+    recalled: set[int] = field(default_factory=set)  # days the text names (new articles only)
 
 
 @dataclass
@@ -117,6 +125,8 @@ class Pair:
     same_text: bool
     tfidf: float = 0.0  # TF-IDF cosine of the full texts (IDF from the store's term_df)
     same_outlet: bool = False  # both from one outlet: shared page furniture is no evidence
+    person: float = 0.0  # rarity of the rarest shared full person name, 0..1 (person_of)
+    recalls_date: bool = False  # the later article names the earlier one's date (recalls_day)
 
 
 # -- pure feature functions --------------------------------------------------------------------
@@ -222,6 +232,67 @@ def names_of(title: str | None, text: str) -> set[str]:
     return set(seen)
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+MONTH_DAY = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b"
+    r"(?:,?\s+((?:19|20)\d\d)\b)?"
+)
+RECALL_DAYS = 2  # a recalled date this close to the other article's date counts (dates are rough)
+
+
+def recalled_days(text: str, day: int | None) -> set[int]:
+    """Days an article names ("the Jan. 5 shooting", "on March 3, 2015"), as day numbers.
+
+    A date without a year is the latest such date up to the article's own (``day``; an
+    undated article keeps only dates with a year). A follow-up recalls the incident's date:
+    that is what explains a gap of months between it and the first reports.
+    """
+    out: set[int] = set()
+    pub = date.fromordinal(day) if day is not None else None
+    for m in MONTH_DAY.finditer(text[:20000]):
+        month = _MONTHS.index(m.group(1)[:3].lower()) + 1
+        d = int(m.group(2))
+        try:
+            if m.group(3):
+                out.add(date(int(m.group(3)), month, d).toordinal())
+            elif pub is not None:
+                x = date(pub.year, month, d)
+                if (x - pub).days > RECALL_DAYS:
+                    x = date(pub.year - 1, month, d)
+                out.add(x.toordinal())
+        except ValueError:  # "Feb. 30", or Feb. 29 of the year before
+            continue
+    return out
+
+
+def recalls_day(late: Feat, early: Feat) -> bool:
+    """Whether the later article names the earlier one's date (within ``RECALL_DAYS``)."""
+    if early.day is None or not late.recalled:
+        return False
+    return any(abs(x - early.day) <= RECALL_DAYS for x in late.recalled)
+
+
+def person_of(shared: Iterable[str], idf: dict[str, float], top_idf: float) -> float:
+    """How rare the rarest shared full person name is: 0..1 (1: held by one article).
+
+    A full name counts when its surname key is shared too, and it is only as rare as the
+    rarer of the two (idf over ``top_idf``, the idf of a name held once): "kareem mano" and
+    "mano" both rare is a victim's or a suspect's name; "cook county" (the key "county" is
+    everywhere) or "state district court" are no people. A police spokesman named in every
+    report of his city is shared too, but is not rare.
+    """
+    shared = set(shared)
+    best = 0.0
+    for n in shared:
+        if " " not in n:
+            continue
+        last = n.rsplit(" ", 1)[1]
+        if last in shared:
+            best = max(best, min(idf.get(n, 0.0), idf.get(last, 0.0)))
+    return min(1.0, best / top_idf) if top_idf > 0 else 0.0
+
+
 def terms_of(text: str) -> dict[str, float]:
     """Sublinear term frequencies of an article's content words (for the TF-IDF overlap)."""
     counts = Counter(
@@ -283,13 +354,21 @@ def story_scores(
     days: Any,
     same_outlet: Any = False,
     params: Params = PARAMS,
+    person: Any = 0.0,
+    recalls_date: Any = False,
 ) -> np.ndarray:
     """:func:`story_score` on arrays (``days`` < 0: undated), for the evaluation's sweeps."""
     cos, tfidf, name_w, days = (np.asarray(x, dtype=float) for x in (cos, tfidf, name_w, days))
     names = np.minimum(name_w, params.name_cap) / params.name_cap
+    span = max(1e-9, params.person_high - params.person_low)
+    who = np.clip((np.asarray(person, dtype=float) - params.person_low) / span, 0.0, 1.0)
     s = (1 - params.tfidf_weight) * cos + params.tfidf_weight * tfidf + params.name_weight * names
     gap = np.where(days >= 0, days, params.undated_days)
+    # a person bridges time: full weight from window_days apart; none for an undated pair
+    bridge = np.where(days >= 0, np.clip(days / max(1, params.window_days), 0.0, 1.0), 0.0)
+    s = s + params.person_weight * who * bridge
     far = params.date_weight * np.log1p(gap) / math.log1p(365)
+    far = far * (1.0 - params.recall_relief * np.asarray(recalls_date, dtype=float))
     s = s - far * (1.0 - params.name_relief * names)
     s = s - params.outlet_penalty * np.asarray(same_outlet, dtype=float)
     return np.clip(s, 0.0, 1.0)
@@ -300,14 +379,23 @@ def story_score(p: Pair, params: Params = PARAMS) -> float:
 
     Embedding cosine and full-text TF-IDF cosine, plus shared rare names, minus a long-tailed
     date penalty (log of the days apart). Shared rare names can take back part of that penalty
-    (``name_relief``; the dev sweep currently leaves it at 0): a follow-up weeks or months later
-    (the arrest, the charges, the trial) names the same victim or suspect. A missing date counts as a gap of
-    ``undated_days`` (a pair with no time evidence is less sure than a pair dated the same
-    day, and much surer than one a month apart). Two pages of the same outlet lose
+    (``name_relief``; the dev sweep currently leaves it at 0). A follow-up weeks or months later
+    (the arrest, the charges, the trial) names the same victim or suspect: a rare shared full
+    person name adds up to ``person_weight`` (:func:`person_of`) to a pair dated weeks apart
+    (in full from ``window_days`` on; near in time the names already count in ``name_w``, and
+    an undated pair gets none: on ECB+, one person in two events of a topic is the hard
+    negative). It often recalls the incident's date too ("the Jan. 5 shooting"): then the gap is explained and
+    ``recall_relief`` of the date penalty is taken back (:func:`recalls_day`). A missing date
+    counts as a gap of ``undated_days`` (a pair with no time evidence is less sure than a pair
+    dated the same day, and much surer than one a month apart). Two pages of the same outlet lose
     ``outlet_penalty``: their shared template words and names are no evidence.
     """
     days = -1 if p.days is None else p.days
-    return float(story_scores(p.cos, p.tfidf, p.name_w, days, p.same_outlet, params))
+    return float(
+        story_scores(
+            p.cos, p.tfidf, p.name_w, days, p.same_outlet, params, p.person, p.recalls_date
+        )
+    )
 
 
 def classify(p: Pair, params: Params = PARAMS) -> tuple[str, float] | None:
@@ -680,6 +768,7 @@ def link_articles(
             names=names_of(row["title"], row["text"]),
             terms=terms_of(row["text"]),
             supersedes=row["supersedes"],
+            recalled=recalled_days(row["text"], day_of(row["pub_date"])),
         )
     order = sorted(new.values(), key=_order_key)
     index = embed.index_for(store.location, store.dialect)
@@ -757,6 +846,7 @@ def _candidate_pairs(
     df = _doc_freq(conn, all_names)
     rare = [n for n in all_names if df.get(n, 0) <= MAX_DF]
     idf = {n: math.log1p(n_total / max(1, df.get(n, 1))) for n in all_names}
+    top_idf = math.log1p(n_total)  # the idf of a name held by one article
     by_name: dict[str, list[str]] = defaultdict(list)
     for key, aid in _ids_by_keys(conn, "name", rare):
         by_name[key].append(aid)
@@ -821,6 +911,8 @@ def _candidate_pairs(
             name_w = sum(idf[n] for n in shared)
             p = pair_of(f, g, name_w)
             p.tfidf = sparse_cos(tfidf[f.id], tfidf[aid])
+            p.person = person_of(shared, idf, top_idf)
+            p.recalls_date = recalls_day(g, f) if _earlier(f, g) else recalls_day(f, g)
             p.same_outlet = outlet.get(f.id) is not None and outlet.get(f.id) == outlet.get(aid)
             if how == "ann" and p.days is not None and p.days > params.window_days and not shared:
                 continue  # outside the date window with nothing else in common
