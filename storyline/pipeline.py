@@ -24,7 +24,7 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 64
+BATCH_SIZE = 128  # documents read per step; each worker gets parts of 32 (one nlp.pipe batch)
 LINK_EVERY = 256  # new articles linked while the workers annotate the next ones (the driver's
 # link step would otherwise leave a core idle at the end); a smaller ingest is linked whole
 RAY_CHUNK = 2048  # documents handed to Ray Data at a time

@@ -19,7 +19,7 @@ from .records import RawDoc
 
 log = logging.getLogger(__name__)
 
-RAY_BATCH = 16  # documents per map_batches call (one nlp.pipe batch)
+RAY_BATCH = 32  # documents per map_batches call (one nlp.pipe batch)
 
 
 class _Worker:

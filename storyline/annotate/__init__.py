@@ -85,7 +85,7 @@ def annotate(article: Article) -> Annotations:
     return annotate_many([article])[0]
 
 
-def annotate_many(articles: Sequence[Article], batch_size: int = 16) -> list[Annotations]:
+def annotate_many(articles: Sequence[Article], batch_size: int = 32) -> list[Annotations]:
     """Annotate articles in one process, batching the neural pipeline with ``nlp.pipe``."""
     out: list[Annotations | None] = [None] * len(articles)
     todo: list[int] = []
