@@ -880,6 +880,7 @@ def _candidate_pairs(
                 c.setdefault(aid, "ann")
         c.pop(f.id, None)
         cand[f.id] = c
+    _drop_far_neighbours(conn, order, cand, params)
 
     need = sorted({aid for c in cand.values() for aid in c} - new_ids)
     feats = {f.id: f for f in order}
@@ -918,6 +919,37 @@ def _candidate_pairs(
                 continue  # outside the date window with nothing else in common
             pairs.append(p)
     return pairs
+
+
+def _drop_far_neighbours(
+    conn: Connection, order: list[Feat], cand: dict[str, dict[str, str]], params: Params
+) -> None:
+    """Drop vector neighbours outside the date window that share no name, before their
+    features are read: in a big archive most neighbours are look-alike stories of other years,
+    and reading all of them made a batch's cost grow with the store. (The pair loop applies
+    the same rule; this only spares the reading.)"""
+    ann_only = sorted({aid for c in cand.values() for aid, how in c.items() if how == "ann"})
+    if not ann_only:
+        return
+    a, e = schema.articles, schema.embeddings
+    day: dict[str, int | None] = {}
+    names: dict[str, set[str] | None] = {}
+    for part in _chunks(ann_only):
+        q = (
+            select(a.c.id, a.c.pub_date, e.c.names)
+            .join(e, e.c.article_id == a.c.id)
+            .where(a.c.id.in_(list(part)))
+        )
+        for r in conn.execute(q):
+            day[r.id] = day_of(r.pub_date)
+            names[r.id] = set(r.names) if r.names is not None else None  # None: not stored
+    for f in order:
+        c = cand[f.id]
+        for aid in [x for x, how in c.items() if how == "ann" and x in day]:
+            d, their = day[aid], names[aid]
+            far = f.day is not None and d is not None and abs(f.day - d) > params.window_days
+            if far and their is not None and not (f.names & their):
+                del c[aid]
 
 
 def _relations(
