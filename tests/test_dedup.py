@@ -22,6 +22,7 @@ from storyline.link.articles import (
     lsh_keys,
     minhash_of,
     names_of,
+    score_pairs,
     shingles,
     story_clusters,
     story_score,
@@ -470,3 +471,28 @@ def test_a_follow_up_months_later_joins_its_incident_not_the_same_weeks_other(st
     assert clusters[follow] == clusters[incident]
     assert clusters[other] != clusters[incident]
     assert len({clusters[a] for a in filler}) == len(filler)
+
+
+def test_pairs_scored_in_one_call_score_as_one_by_one():
+    import dataclasses
+
+    pairs = [
+        Pair("a", f"b{i}", cos, 0.1, 0.2, 0.9, name_w, days, False, tfidf, outlet, person, recall)
+        for i, (cos, name_w, days, tfidf, outlet, person, recall) in enumerate(
+            [
+                (0.85, 0.0, 0, 0.8, False, 0.0, False),
+                (0.4, 12.0, 90, 0.3, False, 0.8, True),
+                (0.6, 3.0, None, 0.5, True, 0.0, False),
+                (0.2, 0.0, 400, 0.1, False, 0.95, False),
+            ]
+        )
+    ]
+    one_by_one = [story_score(p) for p in pairs]
+    score_pairs(pairs)
+    assert [story_score(p) for p in pairs] == one_by_one
+    other = dataclasses.replace(PARAMS, outlet_penalty=PARAMS.outlet_penalty + 0.2)
+    # scores kept for one set of parameters are not used for another
+    assert story_score(pairs[2], other) < story_score(pairs[2])
+    assert [classify(p)[1] if classify(p) else None for p in pairs] == [
+        round(s, 4) if s >= PARAMS.story_threshold else None for s in one_by_one
+    ]
