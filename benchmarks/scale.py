@@ -3,43 +3,63 @@
     pip install matplotlib   # benchmark-time only, not a package dependency
     python benchmarks/scale.py ../shared/benchmarks/gva-incidents \
         --timeline17 ../shared/benchmarks/timeline17 --work /tmp/scale \
-        --sizes 10000,100000 [--db postgresql://...] [--plot docs/scale.png]
+        --sizes 10000,100000,1000000 [--db postgresql://...] [--plot docs/scale.png]
 
 How the big stores are made (annotating 1M articles at ~20 articles/s is out of reach):
 
 1. a *pool* of real articles (default 400 gva-incidents + 100 Timeline17) goes through the real
    pipeline (``ingest(..., link=True)``) into ``WORK/pool.db`` once (cached);
-2. the store under test is grown to each size by bulk-inserting *generations* of copies of the
-   pool with SQLAlchemy Core ``insert`` executemany, one transaction per ~10k articles. A copy
-   gets a fresh id, source key and content hash, its pub_date (and its timexes, event mentions
-   and events) shifted by one random number of days per generation (up to +-15 years), and
-   names perturbed: entities get fresh ids and a generation suffix glued to their last word
-   ("Smith" -> "Smithkalo": no longer a whole-word match for the surname look-up), so the store
-   holds ever more distinct people and places, except countries and governments, which every
-   generation shares (so the events of "country:us" pile up in every week as the store grows,
-   as they would in reality, and the event blocking must cope with that density); multi-word ``name`` link keys and all MinHash
-   LSH band keys are re-keyed per generation, single-word name keys that are common in the
-   pool (>= 5% of it: "police", "chicago") are kept, so their document frequency grows with the
-   store as it would in reality; vectors get Gaussian noise (cosine ~0.9 to the original).
-   Copied: articles, mentions, timexes, quotes, event_mentions, embeddings, link_keys, entities,
-   events, and the blocking rows the linker looks up (event_actors, re-bucketed for the shifted
-   dates; person_keys of the renamed people; key_df counts of the name keys). Not copied:
-   sentences, relations, utterances, stories, and the SQLite full-text index (none is read by
-   the linker's candidate look-ups). Since copies share no entity with the new articles, the
-   benchmark does not exercise stories that grow with the store (see docs/scaling.md);
-3. after growing, the ANN index is synced once (a rebuild from the table, reported apart);
+2. the store under test is grown to each size by inserting *generations* of copies of the
+   pool. A copy gets a fresh id, source key and content hash, its pub_date (and its timexes,
+   event mentions and events) shifted by one random number of days per generation (up to
+   +-15 years), and names perturbed: entities get fresh ids and a generation suffix glued to
+   their last word ("Smith" -> "Smithkalo": no longer a whole-word match for the surname
+   look-up), so the store holds ever more distinct people and places, except countries and
+   governments, which every generation shares (so the events of "country:us" pile up in every
+   week as the store grows, as they would in reality, and the event blocking must cope with
+   that density); multi-word ``name`` link keys and all MinHash LSH band keys are re-keyed per
+   generation, single-word name keys that are common in the pool (>= 5% of it: "police",
+   "chicago") are kept, so their document frequency grows with the store as it would in
+   reality; vectors get Gaussian noise (cosine ~0.9 to the original).
+   Copied: articles (text cut to its first 500 characters: the linker reads a stored
+   article's features from ``embeddings``, never its text), mentions, timexes, event_mentions,
+   embeddings, link_keys, entities, events, and the blocking rows the linker looks up
+   (event_actors, re-bucketed for the shifted dates; person_keys of the renamed people;
+   key_df counts of the name keys). Not copied: quotes (the linker reads only the batch's own;
+   utterances are matched in the ``utterances`` table), sentences, relations, utterances,
+   stories, and the SQLite full-text index (none is read by the linker's candidate look-ups);
+   that keeps a copy at ~46 KB on SQLite. Since copies share no entity with the new articles,
+   the benchmark does not exercise stories that grow with the store (see docs/scaling.md).
+   On SQLite (``--grow sql``, the default) the copies are made inside SQLite by ``grow_sql``:
+   one ``INSERT INTO t SELECT ... FROM gens CROSS JOIN tpl_t`` per table per ~25k articles,
+   with the id, seq, date and name changes as SQL expressions (``SQL_OVERRIDES``,
+   ``sql_shift``), journaling off, secondary indexes dropped during growth and rebuilt after
+   it, rows inserted in primary-key order; ~10x faster than the Python rows it replaces
+   (``grow``/``generation``, SQLAlchemy executemany: ~150 articles/s; still used for
+   PostgreSQL, ``--grow rows``). Checked on a 5k store grown both ways from the same pool
+   (same generation dates): identical row counts in every table and per generation for every
+   per-article table, identical pub_dates/seqs/titles, event dates and seqs, timex values,
+   event-mention dates, event_actors (bucket, family, dated, day_lo, day_hi) rows, entity
+   names, non-LSH link keys, key_df counts and person_keys, and identical joins (mentions ->
+   entity name, event mentions -> event date, event_actors -> event date and entity name);
+   vectors at cosine 0.895 (mean) to the pool's. Growth and the ANN rebuild run in a forked
+   child, so their memory is not in the peak RSS reported for the measurement;
+3. after growing, the ANN index is rebuilt once from the table (reported apart);
 4. 1,000 NEW real articles (not in the pool; default 800 gva + 200 Timeline17), extracted and
    annotated once up front (that per-article work does not depend on the store; its time is
    printed once), are added to a *copy* of the grown store: ``Store.add_articles`` (write)
    then ``storyline.link.link_new`` (link), each timed. The copy is thrown away, so every size
-   measures the same 1,000 articles against a store that has never seen them.
+   measures the same 1,000 articles against a store that has never seen them. The LAST size
+   is measured IN PLACE (on the grown store itself; nothing is measured after it) when a copy
+   would leave under 6 GB of disk free (``--in-place auto``, the default; ``last``: always;
+   ``never``); the table and JSON say which (``measured``).
    Story grouping (``tell.stories.link_stories``, the last step of ``link_new``) is timed with
    the rest; ``--story-sample N`` runs it on a sample of N touched events and extrapolates
    (it was needed while its look-up scanned the events table).
 
-Prints a table (size, write s, link s, link s per 1,000, ratio to the smallest size, store size
-on disk, peak RSS) and writes it as JSON (``--json``) and the curve as a PNG (``--plot``,
-needs matplotlib). Not a test: figures depend on the machine and its load.
+Prints a table (size, write s, link s, link s per 1,000, ratio to the smallest size, growth s,
+store size on disk, peak RSS) and writes it as JSON (``--json``) and the curve as a PNG
+(``--plot``, needs matplotlib). Not a test: figures depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -891,6 +911,9 @@ def measure(
         store = backend.copy(grown)
     else:
         store = backend.copy()
+    from storyline.link import embed
+
+    embed.embed_texts(["warm up"])  # the model is loaded once, outside every timing
     try:
         sync_s = sync_index(store)  # a copied store's index is loaded once, outside the timing
         batch = store.start_batch(["scale-bench"])
@@ -899,12 +922,14 @@ def measure(
             added = store.add_articles(conn, items, batch)
         write_s = time.perf_counter() - t0
         stories = StorySampler(sample)
+        steps = StepTimer()
         t0 = time.perf_counter()
-        if sample:
-            with stories.patched():
+        with steps.patched():
+            if sample:
+                with stories.patched():
+                    link_new(store, added)
+            else:  # story grouping run whole, inside the timing
                 link_new(store, added)
-        else:  # story grouping run whole, inside the timing
-            link_new(store, added)
         link_s = time.perf_counter() - t0 - stories.sample_s
     finally:
         if not in_place:
@@ -917,7 +942,55 @@ def measure(
         "story_events": stories.n_events,
         "story_sample": stories.n_sampled,
         "stories_est_s": stories.estimate_s(),
+        "steps": {k: round(v, 2) for k, v in steps.spent.items()},
     }
+
+
+class StepTimer:
+    """Seconds per step of ``link_new`` (articles, entities, events, dating, utterances,
+    stories), by wrapping the functions it calls; the JSON keeps them as ``steps``."""
+
+    STEPS = {
+        "storyline.link": ("link_articles",),
+        "storyline.link.entities": ("link_entities",),
+        "storyline.link.events": ("link_events",),
+        "storyline.link.dating": ("date_articles",),
+        "storyline.link.utterances": ("link_utterances",),
+        "storyline.tell.stories": ("link_stories",),
+    }
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = defaultdict(float)
+
+    def patched(self) -> Any:
+        import importlib
+        from contextlib import contextmanager
+
+        def timed(name: str, fn: Any) -> Any:
+            def run(*a: Any, **k: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return fn(*a, **k)
+                finally:
+                    self.spent[name] += time.perf_counter() - t0
+
+            return run
+
+        @contextmanager
+        def ctx() -> Any:
+            saved = []
+            for mod, names in self.STEPS.items():
+                m = importlib.import_module(mod)
+                for n in names:
+                    saved.append((m, n, getattr(m, n)))
+                    setattr(m, n, timed(n, getattr(m, n)))
+            try:
+                yield
+            finally:
+                for m, n, fn in saved:
+                    setattr(m, n, fn)
+
+        return ctx()
 
 
 class StorySampler:
