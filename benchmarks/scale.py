@@ -618,7 +618,7 @@ def _pk_order(conn: Any, table: str, cols: str) -> str:
 
 
 def grow_sql(
-    path: Path, pool_db: Path, t: dict[str, Any], target: int, per_tx: int = 25_000
+    path: Path, pool_db: Path, t: dict[str, Any], target: int, per_tx: int = 125_000
 ) -> float:
     """``grow`` done inside SQLite: ``INSERT INTO t SELECT ... FROM template x generations``.
 
@@ -632,6 +632,8 @@ def grow_sql(
     page cache; the secondary indexes of the grown tables are dropped while it runs and made
     again (``CREATE INDEX``, by sorting) before it returns, and rows are inserted in primary-key
     order: random-key inserts into big indexes were what made growth slow down with the size.
+    The primary keys (random hex ids) stay, so each transaction still merges into every page
+    of them: a transaction's cost grows with the store, hence big ones (``per_tx`` articles).
     The store goes back to WAL afterwards. Time includes the index rebuild.
     """
     import sqlite3
@@ -698,13 +700,13 @@ def grow_sql(
     )
     grown = ("articles", *COPIED, "entities", "events", "event_actors", "person_keys", "key_df")
     ph = ", ".join("?" * len(grown))
-    indexes = x(
-        "SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    indexes = x(  # the pool's schema, so that a run stopped during growth gets them back too
+        "SELECT name, sql FROM pool.sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
         f" AND tbl_name IN ({ph})",
         grown,
     ).fetchall()
     for name, _ in indexes:
-        x(f"DROP INDEX main.{name}")
+        x(f"DROP INDEX IF EXISTS main.{name}")
     n = x("SELECT count(*) FROM main.articles").fetchone()[0]
     rng = random.Random(n)
     spent: dict[str, float] = defaultdict(float)
