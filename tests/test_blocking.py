@@ -74,6 +74,43 @@ def test_events_are_found_by_shared_actor_and_nearby_time_only(store):
         assert set(blocked_events(conn, ["per:xi"], None)) == {"ev-samarkand", "ev-2024"}
 
 
+def test_a_busy_actor_gives_its_nearest_events_when_more_match_than_the_cap(store):
+    with store.transaction() as conn:
+        for i in range(12):  # one event per 16-day bucket, back from D, two actors each
+            day = D - timedelta(days=BUCKET_DAYS * i)
+            _event(conn, f"ev-{i:02d}", ["country:us", f"per:p{i % 2}"], (day, day))
+        _event(conn, "ev-anytime", ["country:us"], None, dated=False)  # the wide bucket
+        span = (D - timedelta(days=BUCKET_DAYS * 12), D)
+        few = blocked_events(conn, ["country:us"], span, fam="consult", limit=100)
+        assert len(few) == 13  # under the cap: all of them, from one probe
+        capped = blocked_events(conn, ["country:us", "per:p0"], span, fam="consult", limit=4)
+        # over the cap: the events of the latest weeks win, as an ordered query would give
+        latest = sorted(few, key=lambda e: -few[e][0])
+        got = sorted(capped, key=lambda e: -capped[e][0])
+        assert len(capped) <= 4 and got == [e for e in latest if e in capped]
+        assert capped[got[-1]][0] >= few[latest[3]][0]
+        assert "ev-anytime" not in capped  # the wide bucket comes after every dated one
+        # a range of more than 64 buckets takes the same path
+        long = (D - timedelta(days=3 * 365), D)
+        far = blocked_events(conn, ["country:us"], long, fam="consult", limit=3)
+        assert {"ev-00", "ev-01", "ev-02"} <= set(far) and "ev-anytime" in far
+
+
+def test_a_single_name_that_hundreds_carry_stands_for_nobody(store, monkeypatch):
+    from storyline.link import entities
+
+    monkeypatch.setattr(entities, "MAX_NAMESAKES", 3)
+    with store.transaction() as conn:
+        rows = person_key_rows("per:ann-jordan", "Ann Jordan")
+        for i, first in enumerate(["Kim", "Lee", "Max"]):
+            rows += person_key_rows(f"per:jordan-{i}", f"Jordan Test{first}")
+        rows += person_key_rows("per:eve-moss", "Eve Moss")
+        conn.execute(insert(schema.person_keys), rows)
+        got = _store_surnames(conn, {"jordan", "moss"})
+    assert got["moss"] == "eve moss"
+    assert got["jordan"] is None  # four people carry it: too many to say which
+
+
 def test_reindexing_an_event_replaces_its_rows(store):
     with store.transaction() as conn:
         _event(conn, "ev-a", ["per:xi"], (D, D))

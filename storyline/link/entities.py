@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Integer, bindparam, delete, insert, select, update
 
 from ..store import schema
 
@@ -320,14 +320,24 @@ def _store_surnames(conn: Connection, surnames: set[str]) -> dict[str, str | Non
     An equality lookup in ``person_keys`` (the first and last word of every multi-word PERSON
     name), so its cost follows the batch's surnames, not the number of stored people.
     """
-    pk = schema.person_keys
     found: dict[str, set[str]] = defaultdict(set)
-    plain = sorted(s for s in surnames if s and " " not in s)
-    for i in range(0, len(plain), 500):
-        q = select(pk.c.key, pk.c.name).where(pk.c.key.in_(plain[i : i + 500]))
-        for r in conn.execute(q):
-            found[r.key].add(fold(r.name))
-    return {s: pick_full(s, names) for s, names in found.items() if names}
+    crowded: set[str] = set()
+    for key in sorted(s for s in surnames if s and " " not in s):
+        rows = conn.execute(NAMESAKES, {"key": key, "lim": MAX_NAMESAKES + 1}).all()
+        if len(rows) > MAX_NAMESAKES:
+            crowded.add(key)  # "John" in a big store: nobody in particular
+        found[key].update(fold(r.name) for r in rows)
+    return {s: None if s in crowded else pick_full(s, names) for s, names in found.items() if names}
+
+
+# a single name that this many stored people carry stands for none of them (and reading all
+# of them grew with the store: every "John")
+MAX_NAMESAKES = 200
+NAMESAKES = (
+    select(schema.person_keys.c.name)
+    .where(schema.person_keys.c.key == bindparam("key"))
+    .limit(bindparam("lim", type_=Integer))
+)
 
 
 def person_key_rows(entity_id: str, name: str) -> list[dict[str, str]]:

@@ -288,9 +288,30 @@ def blocked_events(
     whose range meets ``where`` (any time when None or open-ended: then the latest ones)."""
     args: dict[str, Any] = {"keys": list(dict.fromkeys(keys)), "fam": fam, "lim": limit}
 
-    def run(kind: str, **more: Any) -> list[Any]:
-        q = _blocked_query(kind, fam is not None, dated_only)
+    def run(kind: str, ordered: bool = True, **more: Any) -> list[Any]:
+        q = _blocked_query(kind, fam is not None, dated_only, ordered)
         return list(conn.execute(q, {**args, **more}))
+
+    def nearest(b_lo: int, b_hi: int, wide: bool) -> list[Any]:
+        """The ``limit`` rows of the highest buckets in b_lo..b_hi (then the wide bucket):
+        first one unordered probe that reads at most limit + 1 rows; only where more match
+        (a busy actor's weeks in a big store), one backward index scan per actor, each
+        stopping at ``limit``, so the rows read stay capped too, not only those returned."""
+        bks = [WIDE, *range(b_lo, b_hi + 1)] if wide else None
+        probe = (
+            run("buckets", False, bks=bks, lim=limit + 1)
+            if wide
+            else run("range", False, b_lo=b_lo, b_hi=b_hi, lim=limit + 1)
+        )
+        if len(probe) <= limit:
+            got = probe
+        else:
+            got = []
+            for key in args["keys"]:
+                got += run("key_range", key=key, b_lo=b_lo, b_hi=b_hi)
+                if wide:
+                    got += run("key_wide", key=key)
+        return sorted(got, key=lambda r: -r.bucket)[:limit]
 
     out: dict[str, tuple[int, int]] = {}
     if where is None or where[0].year <= 1900:  # "since the invasion": the latest before hi
@@ -301,11 +322,11 @@ def blocked_events(
     else:
         lo, hi = where[0].toordinal(), where[1].toordinal()
         b_lo, b_hi = lo // BUCKET_DAYS, hi // BUCKET_DAYS
-        if b_hi - b_lo < 64:  # equality lookups, the wide bucket among them: one query
-            found = run("buckets", bks=[WIDE, *range(b_lo, b_hi + 1)])
+        if b_hi - b_lo < 64:  # the wide bucket with these: one probe in the common case
+            found = nearest(b_lo, b_hi, wide=True)
             extra = []
         else:
-            found = run("range", b_lo=b_lo, b_hi=b_hi)
+            found = nearest(b_lo, b_hi, wide=False)
             extra = run("wide")
         rows = [r for r in found if r.day_lo == WIDE_LO or (r.day_lo <= hi and r.day_hi >= lo)]
         rows += extra
@@ -315,26 +336,30 @@ def blocked_events(
 
 
 @cache
-def _blocked_query(kind: str, by_family: bool, dated_only: bool) -> Any:
+def _blocked_query(kind: str, by_family: bool, dated_only: bool, ordered: bool = True) -> Any:
     """The look-ups of :func:`blocked_events`, built once: ``latest`` (one actor's latest
-    rows before a bucket), ``buckets`` (these buckets), ``range`` (a bucket range), ``wide``."""
+    rows before a bucket), ``buckets`` (these buckets), ``range`` (a bucket range), ``wide``;
+    ``key_range`` and ``key_wide``: one actor's rows of a range / of the wide bucket.
+    Unordered: a probe that may stop at the limit without sorting."""
     ea = schema.event_actors
-    q = select(ea.c.event_id, ea.c.day_lo, ea.c.day_hi)
-    if kind == "latest":
-        q = q.where(ea.c.entity_id == bindparam("key"), ea.c.bucket <= bindparam("b_hi"))
+    q = select(ea.c.event_id, ea.c.day_lo, ea.c.day_hi, ea.c.bucket)
+    if kind in ("latest", "key_range", "key_wide"):
+        q = q.where(ea.c.entity_id == bindparam("key"))
     else:
         q = q.where(ea.c.entity_id.in_(bindparam("keys", expanding=True)))
     if by_family:
         q = q.where(ea.c.family == bindparam("fam"))
     if dated_only:
         q = q.where(ea.c.dated.is_(True))
-    if kind == "buckets":
+    if kind == "latest":
+        q = q.where(ea.c.bucket <= bindparam("b_hi"))
+    elif kind == "buckets":
         q = q.where(ea.c.bucket.in_(bindparam("bks", expanding=True)))
-    elif kind == "range":
+    elif kind in ("range", "key_range"):
         q = q.where(ea.c.bucket.between(bindparam("b_lo"), bindparam("b_hi")))
-    elif kind == "wide":
+    elif kind in ("wide", "key_wide"):
         q = q.where(ea.c.bucket == WIDE)
-    if kind != "wide":
+    if ordered and kind not in ("wide", "key_wide"):
         q = q.order_by(ea.c.bucket.desc())
     return q.limit(bindparam("lim", type_=Integer))
 
