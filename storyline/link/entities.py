@@ -518,7 +518,7 @@ def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> 
 
 def _rename_actor(conn: Connection, old: str, new: str) -> None:
     """Point the events that have ``old`` among their actors at ``new`` (found by index)."""
-    from .events import index_event, span, stored_span
+    from .events import forget_event, index_event, span, stored_span
 
     ev, ea = schema.events, schema.event_actors
     ids = [r.event_id for r in conn.execute(select(ea.c.event_id).where(ea.c.entity_id == old))]
@@ -527,6 +527,7 @@ def _rename_actor(conn: Connection, old: str, new: str) -> None:
     for row in conn.execute(select(ev).where(ev.c.id.in_(ids))).mappings().all():
         actors = list(dict.fromkeys(new if x == old else x for x in row["actors"] or []))
         conn.execute(update(ev).where(ev.c.id == row["id"]).values(actors=actors))
+        forget_event(conn, row["id"])
         where = stored_span(conn, row["id"])
         if where is None and row["date"]:
             where = span(row["date"], row["precision"], row["date_end"])

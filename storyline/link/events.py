@@ -400,10 +400,7 @@ def _candidates(
     ids = set(found) | set(extra)
     if not ids:
         return []
-    ev = schema.events
-    cols = [ev.c[c] for c in CANDIDATE_COLUMNS]
-    q = select(*cols).where(ev.c.id.in_(sorted(ids))).order_by(ev.c.seq)
-    rows = [dict(r) for r in conn.execute(q).mappings().all()]
+    rows = candidate_rows(conn, ids)
     exact = [
         r["id"] for r in rows if not r["date"] and found.get(r["id"], (WIDE_LO, 0))[0] == WIDE_LO
     ]
@@ -413,6 +410,29 @@ def _candidates(
             r["pub_span"] = spans[r["id"]] if r["id"] in spans else range_span(*found[r["id"]])
     fam = family(m["type"])
     return [r for r in rows if family(r["type"]) == fam]
+
+
+BATCH_EVENTS = "event_rows"  # candidate events read in this transaction (dropped on write)
+CANDIDATE_ROWS = select(*[_ev.c[c] for c in CANDIDATE_COLUMNS]).where(
+    _ev.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def candidate_rows(conn: Connection, ids: set[str]) -> list[dict[str, Any]]:
+    """The events' :data:`CANDIDATE_COLUMNS` as fresh dicts, oldest first; each row is read
+    once per transaction (the mentions of a busy actor's week meet the same 300 events) and
+    forgotten when the linker writes it (:func:`forget_event`)."""
+    cache = batch_cache(conn, BATCH_EVENTS)
+    need = sorted(i for i in ids if i not in cache)
+    for i in range(0, len(need), 500):
+        for r in conn.execute(CANDIDATE_ROWS, {"ids": need[i : i + 500]}).mappings():
+            cache[r["id"]] = dict(r)
+    rows = [dict(cache[i]) for i in ids if i in cache]
+    return sorted(rows, key=lambda r: r["seq"])
+
+
+def forget_event(conn: Connection, eid: str) -> None:
+    batch_cache(conn, BATCH_EVENTS).pop(eid, None)
 
 
 def event_id(mention_id: str) -> str:
@@ -638,6 +658,7 @@ def _create(conn: Connection, m: dict[str, Any]) -> str:
     seq = next_seq(conn, ev)
     status = m["status"] if m["status"] in EVENT_STATUSES else "unknown"
     dated = m["timex"] is not None
+    forget_event(conn, eid)
     conn.execute(
         insert(ev),
         {
@@ -682,6 +703,7 @@ def _absorb(conn: Connection, row: dict[str, Any], m: dict[str, Any]) -> None:
         .where(ev.c.id == row["id"])
         .values(actors=actors, status=status, status_history=history)
     )
+    forget_event(conn, row["id"])
     row.update(actors=actors, status=status, status_history=history)
 
 
@@ -761,6 +783,7 @@ def refresh_event(conn: Connection, eid: str, *, only: dict[str, Any] | None = N
         subjects=[names[x] for x in actors if x in names and x in subjects],
         objects=[names[x] for x in actors if x in names and x in objects],
     )
+    forget_event(conn, eid)
     conn.execute(
         UPDATE_EVENT,
         {
