@@ -225,7 +225,7 @@ def test_read_only_store_refuses_an_ingest(tmp_path):
 def test_ctrl_c_in_the_middle_of_a_batch(tmp_path):
     src = tmp_path / "news"
     src.mkdir()
-    n = 600
+    n = 2000  # many batches of BATCH_SIZE left when the first is stored
     for i in range(n):
         (src / f"{i:05d}.txt").write_text(
             f"Story number {i} headline\n\n{GOOD}Item {i} ends here.\n"
