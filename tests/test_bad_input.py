@@ -233,7 +233,14 @@ def test_ctrl_c_in_the_middle_of_a_batch(tmp_path):
     db = tmp_path / "s.db"
     cmd = [sys.executable, "-m", "storyline", "ingest", str(src), "--db", str(db)]
     cmd += ["--no-annotate", "--no-link", "--workers", "1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # a suite started in the background inherits an ignored SIGINT: give Ctrl-C back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     count = 0
     while time.monotonic() < deadline and proc.poll() is None:
