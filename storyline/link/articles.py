@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from ..store import Store, schema
+from ..store import Store, in_chunks, schema
 from . import embed
 
 log = logging.getLogger(__name__)
@@ -554,16 +554,11 @@ def assign_clusters(
 # -- reading and writing the store -------------------------------------------------------------
 
 
-def _chunks(items: Sequence[Any], n: int = 500) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
-
-
 def _load_new(store: Store, ids: Sequence[str]) -> list[dict[str, Any]]:
     a = schema.articles
     rows: list[dict[str, Any]] = []
     with store.read() as conn:
-        for part in _chunks(list(ids)):
+        for part in in_chunks(list(ids)):
             q = select(
                 a.c.id, a.c.seq, a.c.title, a.c.text, a.c.pub_date, a.c.content_hash, a.c.supersedes
             ).where(a.c.id.in_(list(part)))
@@ -574,7 +569,7 @@ def _load_new(store: Store, ids: Sequence[str]) -> list[dict[str, Any]]:
 def _stored_vectors(conn: Connection, ids: Sequence[str]) -> dict[str, np.ndarray]:
     e = schema.embeddings
     out: dict[str, np.ndarray] = {}
-    for part in _chunks(list(ids)):
+    for part in in_chunks(list(ids)):
         q = select(e.c.article_id, e.c.vector).where(
             e.c.article_id.in_(list(part)), e.c.model == embed.MODEL_NAME
         )
@@ -597,7 +592,7 @@ def _all_vectors(conn: Connection) -> tuple[np.ndarray, np.ndarray]:
 def _load_feats(conn: Connection, ids: Sequence[str]) -> dict[str, Feat]:
     a, e = schema.articles, schema.embeddings
     out: dict[str, Feat] = {}
-    for part in _chunks(list(ids)):
+    for part in in_chunks(list(ids)):
         q = (
             select(
                 a.c.id,
@@ -635,7 +630,7 @@ def _load_feats(conn: Connection, ids: Sequence[str]) -> dict[str, Feat]:
 def _ids_by_keys(conn: Connection, kind: str, keys: Sequence[str]) -> list[tuple[str, str]]:
     k = schema.link_keys
     out: list[tuple[str, str]] = []
-    for part in _chunks(list(keys)):
+    for part in in_chunks(list(keys)):
         q = select(k.c.key, k.c.article_id).where(k.c.kind == kind, k.c.key.in_(list(part)))
         out += [(r.key, r.article_id) for r in conn.execute(q)]
     return out
@@ -645,7 +640,7 @@ def _doc_freq(conn: Connection, names: Sequence[str]) -> dict[str, int]:
     """How many stored articles hold each name (``key_df``: no counting of key rows)."""
     k = schema.key_df
     out: dict[str, int] = {}
-    for part in _chunks(list(names)):
+    for part in in_chunks(list(names)):
         q = select(k.c.key, k.c.df).where(k.c.kind == "name", k.c.key.in_(list(part)))
         out.update((r.key, int(r.df)) for r in conn.execute(q))
     return out
@@ -654,7 +649,7 @@ def _doc_freq(conn: Connection, names: Sequence[str]) -> dict[str, int]:
 def _names_of_ids(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
     k = schema.link_keys
     out: dict[str, set[str]] = defaultdict(set)
-    for part in _chunks(list(ids)):
+    for part in in_chunks(list(ids)):
         q = select(k.c.article_id, k.c.key).where(
             k.c.kind == "name", k.c.article_id.in_(list(part))
         )
@@ -667,7 +662,7 @@ def _seq_to_id(conn: Connection, seqs: Iterable[int]) -> dict[int, str]:
     a = schema.articles
     seqs = list(set(seqs))
     out: dict[int, str] = {}
-    for part in _chunks(seqs):
+    for part in in_chunks(seqs):
         out.update(
             (r.seq, r.id)
             for r in conn.execute(select(a.c.seq, a.c.id).where(a.c.seq.in_(list(part))))
@@ -699,7 +694,7 @@ def _add_df(
     )
     # one statement run over many rows: a multi-row VALUES would be compiled anew per batch size
     rows = [{**fixed, col: k, "df": c} for k, c in sorted(df.items())]
-    for part in _chunks(rows, 5000):
+    for part in in_chunks(rows, 5000):
         conn.execute(stmt, list(part))
 
 
@@ -714,7 +709,7 @@ def _upsert(dialect: str) -> Any:
 def _idf(conn: Connection, terms: Iterable[str], n_total: int) -> dict[str, float]:
     t = schema.term_df
     out: dict[str, float] = {}
-    for part in _chunks(sorted(set(terms)), 900):
+    for part in in_chunks(sorted(set(terms)), 900):
         for r in conn.execute(select(t.c.term, t.c.df).where(t.c.term.in_(list(part)))):
             out[r.term] = math.log((n_total + 1) / (r.df + 1)) + 1.0
     return out
@@ -723,7 +718,7 @@ def _idf(conn: Connection, terms: Iterable[str], n_total: int) -> dict[str, floa
 def _texts(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
     a = schema.articles
     out: dict[str, str] = {}
-    for part in _chunks(list(ids)):
+    for part in in_chunks(list(ids)):
         out.update(
             (r.id, r.text)
             for r in conn.execute(select(a.c.id, a.c.text).where(a.c.id.in_(list(part))))
@@ -735,7 +730,7 @@ def _outlets(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
     """Article id -> outlet, lower-cased (articles without one are left out)."""
     a = schema.articles
     out: dict[str, str] = {}
-    for part in _chunks(list(ids)):
+    for part in in_chunks(list(ids)):
         q = select(a.c.id, a.c.outlet).where(a.c.id.in_(list(part)), a.c.outlet.is_not(None))
         out.update((r.id, r.outlet.strip().lower()) for r in conn.execute(q) if r.outlet.strip())
     return out
@@ -807,7 +802,7 @@ def link_articles(
         store.lock_linking(conn)
         n_vec = conn.execute(select(func.count()).select_from(e)).scalar_one()
         index.sync(int(n_vec), lambda: _all_vectors(conn))
-        for part in _chunks(ids):
+        for part in in_chunks(ids):
             conn.execute(delete(k).where(k.c.article_id.in_(list(part))))
             conn.execute(delete(e).where(e.c.article_id.in_(list(part))))
             conn.execute(delete(r).where(r.c.article_id.in_(list(part))))
@@ -833,7 +828,7 @@ def link_articles(
             if f.n_shingles
             for key in lsh_keys(f.minhash)
         ] + [{"kind": "name", "key": n, "article_id": f.id} for f in order for n in f.names]
-        for part in _chunks(key_rows, 5000):
+        for part in in_chunks(key_rows, 5000):
             conn.execute(insert(k), list(part))
         _count_terms(conn, store.dialect, [f.terms for f in order if f.id in fresh])
         _count_keys(conn, store.dialect, [f.names for f in order if f.id in fresh])
@@ -849,7 +844,7 @@ def link_articles(
         if collect is not None:
             collect.extend(pairs)
         rel_rows = _relations(pairs, new, params, conn, loaded)
-        for part in _chunks(rel_rows, 5000):
+        for part in in_chunks(rel_rows, 5000):
             conn.execute(insert(r), list(part))
         clusters = _assign(conn, order, pairs, params)
         counts["clusters_joined"] = sum(1 for f in order if clusters[f.id] != f.id)
@@ -966,7 +961,7 @@ def _drop_far_neighbours(
     a, e = schema.articles, schema.embeddings
     day: dict[str, int | None] = {}
     names: dict[str, set[str] | None] = {}
-    for part in _chunks(ann_only):
+    for part in in_chunks(ann_only):
         q = (
             select(a.c.id, a.c.pub_date, e.c.names)
             .join(e, e.c.article_id == a.c.id)
@@ -1037,12 +1032,12 @@ def _assign(
         edges[p.a].append((p.b, pair_weight(p, params)))
     others = sorted({p.b for p in pairs} - set(new_ids))
     cluster_of: dict[str, str] = {}
-    for part in _chunks(others):
+    for part in in_chunks(others):
         q = select(a.c.id, a.c.cluster_id).where(a.c.id.in_(list(part)))
         cluster_of.update((row.id, row.cluster_id or row.id) for row in conn.execute(q))
     size: dict[str, int] = {c: 1 for c in cluster_of.values()}
     cids = sorted(set(cluster_of.values()))
-    for part in _chunks(cids):
+    for part in in_chunks(cids):
         q = (
             select(a.c.cluster_id, func.count())
             .where(a.c.cluster_id.in_(list(part)), a.c.id.notin_(new_ids))
@@ -1054,7 +1049,7 @@ def _assign(
     for x in new_ids:
         by_cluster[out[x]].append(x)
     for c, members in by_cluster.items():
-        for part in _chunks(members):
+        for part in in_chunks(members):
             conn.execute(update(a).where(a.c.id.in_(list(part))).values(cluster_id=c))
     # an older article that founded a cluster before clusters were stored gets its own id
     conn.execute(

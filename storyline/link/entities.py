@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, delete, insert, select, update
 
-from ..store import schema
+from ..store import in_chunks, schema
 
 log = logging.getLogger(__name__)
 
@@ -477,8 +477,8 @@ def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> 
     et, mt = schema.entities, schema.mentions
     lone_ids = sorted({slug_id("per", last) for full in people for last in surname_keys(full)})
     present: set[str] = set()  # the loop below removes surname-only entities, never adds one
-    for i in range(0, len(lone_ids), 500):
-        present |= {r.id for r in conn.execute(KNOWN_IDS, {"ids": lone_ids[i : i + 500]})}
+    for part in in_chunks(lone_ids):
+        present |= {r.id for r in conn.execute(KNOWN_IDS, {"ids": list(part)})}
     for full in people:
         for last in surname_keys(full):
             lone_id = slug_id("per", last)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, func, insert, select, update
 
-from ..store import schema
+from ..store import in_chunks, schema
 from .entities import EntityIndex, fold, resolve
 
 log = logging.getLogger(__name__)
@@ -423,9 +423,8 @@ def candidate_rows(conn: Connection, ids: set[str]) -> list[dict[str, Any]]:
     once per transaction (the mentions of a busy actor's week meet the same 300 events) and
     forgotten when the linker writes it (:func:`forget_event`)."""
     cache = batch_cache(conn, BATCH_EVENTS)
-    need = sorted(i for i in ids if i not in cache)
-    for i in range(0, len(need), 500):
-        for r in conn.execute(CANDIDATE_ROWS, {"ids": need[i : i + 500]}).mappings():
+    for part in in_chunks(sorted(i for i in ids if i not in cache)):
+        for r in conn.execute(CANDIDATE_ROWS, {"ids": list(part)}).mappings():
             cache[r["id"]] = dict(r)
     rows = [dict(cache[i]) for i in ids if i in cache]
     return sorted(rows, key=lambda r: r["seq"])

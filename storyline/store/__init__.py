@@ -49,6 +49,13 @@ LINK_LOCK_KEY = 0x5707_11E0  # pg_advisory_xact_lock key of the link stage
 BATCH_CACHE = "storyline.batch"  # conn.info key: caches that live for one write transaction
 
 
+def in_chunks(items: Sequence[Any], n: int = 500) -> Iterator[Sequence[Any]]:
+    """Slices of ``items`` small enough for one ``IN (...)`` list (SQLite's bound-parameter
+    limit)."""
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

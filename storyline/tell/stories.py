@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from ..link.events import entity_info, next_seq, short_name
-from ..store import schema
+from ..store import in_chunks, schema
 
 WINDOW = 800  # days: long-running stories recall events years apart
 MIN_OVERLAP = 0.5
@@ -70,8 +70,8 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
     rows: dict[str, dict[str, Any]] = {}
     ids = sorted(event_ids)  # a set from the caller: never depend on its iteration order
     stored: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(ids), 500):  # read in bulk: this loop writes nothing
-        q = select(t).where(t.c.id.in_(ids[i : i + 500]))
+    for part in in_chunks(ids):  # read in bulk: this loop writes nothing
+        q = select(t).where(t.c.id.in_(list(part)))
         stored.update((r["id"], dict(r)) for r in conn.execute(q).mappings())
     for eid in ids:
         ev = stored.get(eid)
