@@ -66,16 +66,18 @@ class CpuMeter:
         self.thread.start()
         return self
 
+    def _take(self) -> None:  # a process's last reading stands once it has exited
+        for pid, cpu in tree_cpu(os.getpid()).items():
+            self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
+
     def _sample(self) -> None:
         while not self.stop.wait(0.5):
-            for pid, cpu in tree_cpu(os.getpid()).items():
-                self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
+            self._take()
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join()
-        for pid, cpu in tree_cpu(os.getpid()).items():
-            self.seen[pid] = max(cpu, self.seen.get(pid, 0.0))
+        self._take()
         self.seconds = sum(c - self.start.get(p, 0.0) for p, c in self.seen.items())
 
 

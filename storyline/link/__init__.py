@@ -36,7 +36,7 @@ def link_new(
     """Link the given new articles into entities, events, utterances and stories.
 
     ``vectors``: passage vectors the workers computed for some of them (see
-    :func:`storyline.link.embed.article_vectors`); the others are embedded here."""
+    ``pipeline.process_docs(..., embed=True)``); the others are embedded here."""
     from ..tell.stories import link_stories
     from .dating import date_articles
     from .entities import link_entities

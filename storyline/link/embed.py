@@ -81,8 +81,7 @@ def embed_texts(texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-    vecs = np.asarray(vecs, dtype=np.float32)
-    return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+    return np.asarray(vecs, dtype=np.float32)
 
 
 def passage_vectors(passages: Sequence[str], embedder: Embedder | None = None) -> np.ndarray:

@@ -76,11 +76,10 @@ _ut = schema.utterances
 _groups = select(_ut.c.id, _ut.c.text, _ut.c.n_quotes, _ut.c.day_first, _ut.c.day_last).where(
     _ut.c.speaker_id == bindparam("key")
 )
-_recent_first = (_ut.c.day_last.desc(),)
-SPEAKER_GROUPS = _groups.order_by(*_recent_first).limit(MAX_GROUPS)
+SPEAKER_GROUPS = _groups.order_by(_ut.c.day_last.desc()).limit(MAX_GROUPS)
 SPEAKER_GROUPS_NEAR = (
     _groups.where(_ut.c.day_last.is_(None) | (_ut.c.day_last >= bindparam("since")))
-    .order_by(*_recent_first)
+    .order_by(_ut.c.day_last.desc())
     .limit(MAX_GROUPS)
 )
 UPDATE_GROUP = update(_ut).where(_ut.c.id == bindparam("uid_"))  # SET: the keys passed
