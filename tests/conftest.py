@@ -67,6 +67,19 @@ def run_cli(
 # In CI (STORYLINE_REQUIRE_PG=1) a missing server is an error, elsewhere the tests are skipped.
 
 
+def shared_tool(name: str) -> Path:
+    """A tool from ../shared/tools (beside the project in CI, not part of it): skipped in a
+    clone without it, a failure where ``STORYLINE_REQUIRE_SHARED`` says it must be there."""
+    import os
+
+    path = SHARED / "tools" / name
+    if not path.exists():
+        if os.environ.get("STORYLINE_REQUIRE_SHARED"):
+            pytest.fail(f"{path} is missing")
+        pytest.skip(f"{path} is missing (../shared sits beside the project in CI)")
+    return path
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     import os

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import DEMO, SHARED, run_cli
+from conftest import DEMO, run_cli, shared_tool
 
 
 def test_demo_ingest_then_reingest_adds_nothing(tmp_path):
@@ -26,7 +26,7 @@ def test_export_passes_the_contract_checker(demo_db, tmp_path):
     res = run_cli("export", "--db", str(demo_db), "--format", "json", "-o", str(out))
     assert res.returncode == 0, res.stderr
     check = subprocess.run(
-        [sys.executable, str(SHARED / "tools" / "check_export.py"), str(out)],
+        [sys.executable, str(shared_tool("check_export.py")), str(out)],
         capture_output=True,
         text=True,
     )
