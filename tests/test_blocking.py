@@ -277,3 +277,54 @@ def test_linkers_of_one_store_are_serialised(any_store):
         order.append("first")
     t.join(timeout=30)
     assert order == ["first", "second"]
+
+
+def test_the_cap_counts_only_events_that_overlap_the_window(store):
+    """A crowded bucket (hundreds of events on other days of the same 16 days) must not
+    crowd out the one event on the mention's day."""
+    start = D - timedelta(days=D.toordinal() % BUCKET_DAYS)  # first day of D's bucket
+    target = start + timedelta(days=8)
+    with store.transaction() as conn:
+        _event(conn, "ev-that-day", ["country:us"], (target, target))  # stored first
+        for i in range(60):
+            day = start + timedelta(days=i % 4)  # the bucket's first four days
+            _event(conn, f"ev-crowd-{i:03d}", ["country:us"], (day, day))
+        found = blocked_events(conn, ["country:us"], (target, target), fam="consult", limit=10)
+    assert set(found) == {"ev-that-day"}
+
+
+def test_blocking_reads_only_a_covering_index_and_old_indexes_are_replaced(tmp_path):
+    path = tmp_path / "v2.db"
+    s = open_store(path)
+    with s.transaction() as conn:  # a schema-2 store: the blocking indexes before covering
+        conn.execute(text("DROP INDEX ix_event_actors_cover"))
+        conn.execute(text("DROP INDEX ix_event_actors_cover_any"))
+        conn.execute(
+            text("CREATE INDEX ix_event_actors_block ON event_actors (entity_id, family, bucket)")
+        )
+        conn.execute(
+            text("CREATE INDEX ix_event_actors_bucket ON event_actors (entity_id, bucket)")
+        )
+        conn.execute(text("UPDATE meta SET value = '2' WHERE key = 'schema_version'"))
+    s.close()
+    s = open_store(path)
+    from storyline.link.events import _blocked_query
+
+    values = dict(keys=["country:us", ""], key="country:us", fam="consult", lim=10)
+    values.update(b_lo=1, b_hi=2, bks=[-1, 1, 2], lo=20, hi=30)
+    with s.read() as conn:
+        names = {ix["name"] for ix in inspect(conn).get_indexes("event_actors")}
+        plans = []
+        for kind in ("buckets", "range", "key_range", "latest"):
+            for by_family in (True, False):
+                q = _blocked_query(kind, by_family, True, ordered=kind != "buckets")
+                names_in = {b.key for b in q._get_embedded_bindparams()}
+                sql = q.params({k: v for k, v in values.items() if k in names_in}).compile(
+                    conn, compile_kwargs={"literal_binds": True}
+                )
+                plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+                plans.append(" ".join(str(r[-1]) for r in plan))
+    s.close()
+    assert {"ix_event_actors_cover", "ix_event_actors_cover_any"} <= names
+    assert not {"ix_event_actors_block", "ix_event_actors_bucket"} & names
+    assert all("COVERING INDEX" in p for p in plans), plans

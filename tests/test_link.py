@@ -682,3 +682,21 @@ def test_a_body_s_statements_are_grouped_within_weeks_a_person_s_for_longer(stor
     assert by_article["p1"] == by_article["p2"]  # two days apart: one statement
     assert by_article["p3"] != by_article["p1"]  # five months later: police say that often
     assert by_article["m1"] == by_article["m2"]  # a person's words are recalled for months
+
+
+def _actorless_shooting(aid: str, pub: str, said: str, value: str, precision: str) -> tuple:
+    art, ann = make(aid, [f"A man was shot {said}.", "Nobody was arrested."], pub)
+    tx = timex(ann, said.removeprefix("on ").removeprefix("in "), value)
+    event(ann, "shot", "ASSAULT", [], mode="shooting", timex=tx, date=value, precision=precision)
+    return art, ann
+
+
+def test_actorless_mentions_meet_only_on_an_explicit_day(store):
+    """A man "shot on March 13" and another report of a shooting that day may be one
+    event; "shootings in 2013" is not any of that year's shootings."""
+    add(store, _actorless_shooting("a", "2013-03-14", "on March 13, 2013", "2013-03-13", "day"))
+    add(store, _actorless_shooting("b", "2013-03-14", "on March 13, 2013", "2013-03-13", "day"))
+    add(store, _actorless_shooting("c", "2013-12-30", "in 2013", "2013", "year"))
+    by_article = {m["article_id"]: m["event_id"] for m in rows(store, "event_mentions")}
+    assert by_article["a"] == by_article["b"]
+    assert by_article["c"] != by_article["a"]

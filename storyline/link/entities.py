@@ -379,10 +379,14 @@ def link_entities(conn: Connection, article_ids: Sequence[str]) -> EntityIndex:
                 lone_surnames.add(key.name)
             keyed.append((m, key))
     store_full = _store_surnames(conn, lone_surnames)
-    batch_fulls = {k.name for _, k in keyed if k.type == "PERSON" and " " in k.name}
+    batch_fulls: dict[str, set[str]] = defaultdict(set)  # single name -> the batch's full names
+    for _, k in keyed:
+        if k.type == "PERSON" and " " in k.name:
+            for single in surname_keys(k.name):
+                batch_fulls[single].add(k.name)
     for m, key in keyed:
         if key.type == "PERSON" and " " not in key.name:
-            in_batch = {f for f in batch_fulls if key.name in surname_keys(f)}
+            in_batch = set(batch_fulls.get(key.name, ()))
             if key.name in store_full and store_full[key.name] is None:
                 in_batch.add("?")  # several people in the store carry it: do not guess
             elif key.name in store_full:

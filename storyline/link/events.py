@@ -121,6 +121,12 @@ class Candidate:
     score: float
 
 
+def _explicit_day(m: dict[str, Any]) -> bool:
+    """The mention's text names its day ("on March 16, 2013"; not "in 2013", not the
+    publication date)."""
+    return m["timex"] is not None and m["date"] is not None and m["precision"] == "day"
+
+
 def _overlap(a: set[str], b: set[str]) -> float:
     if not a or not b:
         return 0.0
@@ -159,7 +165,7 @@ def compatible(
     if not ma and not ea:
         # no actors on either side: only the same kind of event at the same explicit day/place
         same_mode = (m["mode"] or "") == (ev["mode"] or "")
-        dated = mspan is not None and m["timex"] is not None and ev["precision"] == "day"
+        dated = _explicit_day(m) and ev["precision"] == "day"
         placed = bool(m["location"] and ev["location"])
         return 0.3 if same_mode and (dated or placed) and ev["date"] else 0.0
     ov = _overlap(ma, ea)
@@ -320,16 +326,14 @@ def blocked_events(
         for key in args["keys"]:  # one backward index scan per actor
             rows += run("latest", key=key, b_hi=hi // BUCKET_DAYS)
     else:
-        lo, hi = where[0].toordinal(), where[1].toordinal()
-        b_lo, b_hi = lo // BUCKET_DAYS, hi // BUCKET_DAYS
+        # rows whose day range misses ``where`` are skipped inside the (covering) index scan,
+        # so the limit counts only events that may be the same, not the bucket's crowd
+        args["lo"], args["hi"] = where[0].toordinal(), where[1].toordinal()
+        b_lo, b_hi = args["lo"] // BUCKET_DAYS, args["hi"] // BUCKET_DAYS
         if b_hi - b_lo < 64:  # the wide bucket with these: one probe in the common case
-            found = nearest(b_lo, b_hi, wide=True)
-            extra = []
+            rows = nearest(b_lo, b_hi, wide=True)
         else:
-            found = nearest(b_lo, b_hi, wide=False)
-            extra = run("wide")
-        rows = [r for r in found if r.day_lo == WIDE_LO or (r.day_lo <= hi and r.day_hi >= lo)]
-        rows += extra
+            rows = nearest(b_lo, b_hi, wide=False) + run("wide")
     for r in rows:
         out.setdefault(r.event_id, (r.day_lo, r.day_hi))
     return out
@@ -357,6 +361,8 @@ def _blocked_query(kind: str, by_family: bool, dated_only: bool, ordered: bool =
         q = q.where(ea.c.bucket.in_(bindparam("bks", expanding=True)))
     elif kind in ("range", "key_range"):
         q = q.where(ea.c.bucket.between(bindparam("b_lo"), bindparam("b_hi")))
+    if kind in ("buckets", "range", "key_range"):  # overlapping lo..hi (wide rows always do)
+        q = q.where(ea.c.day_lo <= bindparam("hi"), ea.c.day_hi >= bindparam("lo"))
     elif kind in ("wide", "key_wide"):
         q = q.where(ea.c.bucket == WIDE)
     if ordered and kind not in ("wide", "key_wide"):
@@ -508,7 +514,12 @@ def link_events(
                 related[m["article_id"]] = related_events(conn, m["article_id"])
             extra = related[m["article_id"]]
             m["related_ok"] = dict.fromkeys(extra, True)
-        cands = [ev for ev in _candidates(conn, m, mspan, extra=sorted(extra)) if _viable(m, ev)]
+        if not m["actor_ids"] and not _explicit_day(m) and not m["location"]:
+            cands = []  # no actors, explicit day or place: compatible() can match nothing
+        else:
+            cands = [
+                ev for ev in _candidates(conn, m, mspan, extra=sorted(extra)) if _viable(m, ev)
+            ]
         for ev in cands:
             s = compatible(m, mspan, ev)
             if s > 0 and (best is None or s > best.score):

@@ -101,10 +101,24 @@ def _v2(conn: Connection, dialect: str) -> None:
         )
 
 
+def _v3(conn: Connection, dialect: str) -> None:
+    """Covering indexes for event blocking (a look-up reads the index, not the table)."""
+    from sqlalchemy import text
+
+    have = {ix["name"] for ix in inspect(conn).get_indexes("event_actors")}
+    for old in ("ix_event_actors_block", "ix_event_actors_bucket"):
+        if old in have:
+            conn.execute(text(f"DROP INDEX {old}"))
+    for ix in schema.event_actors.indexes:
+        if ix.name not in have:
+            ix.create(conn)
+
+
 # (version, what it does, function). Append; never edit a released migration.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection, str], None]]] = [
     (1, "initial schema", _v1),
     (2, "blocking tables for linking at scale", _v2),
+    (3, "covering indexes for event blocking", _v3),
 ]
 LATEST = MIGRATIONS[-1][0]
 
