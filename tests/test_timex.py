@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
 from conftest import run_cli
 
+from storyline.annotate import timex
 from storyline.annotate.timex import find_timexes, resolve, resolve_symbolic, to_timex
 from storyline.eval.timex import Counts, score_doc
 from storyline.records import Article
@@ -82,6 +84,87 @@ def test_resolve_symbolic_handles_month_ends():
     # shifting 31 March back a month must not invent 31 February
     assert resolve_symbolic("DCT@M-1", date(2013, 3, 31)) == "2013-02"
     assert resolve_symbolic("DCT@D+1", date(2012, 2, 28)) == "2012-02-29"
+
+
+# ---- the candidate scan: each pattern is tried only where its match can begin -------------
+
+SCAN_TEXTS = [
+    "",
+    "'",
+    "'90",
+    "2020",
+    "Today",
+    "in the '90s, the 1990s, mid-'90s and the mid-1990s; x'80s",
+    "mid-2010, the very early 1980s, late in 2003, earlier in the year, the end of March",
+    "Jan. 5, Jan 5, 2020, JANUARY 5, 2020, january5, Jan.5 and sept 11 2001",
+    "5 January 2020, the 5th of May, Monday, 3 March, 20-22 March 2023, Sept. 15 to 16",
+    "2020-01-05, 1/5/2020, 12/31/99, 2009-2010, 2009-10, 2019-nCoV, pre-2020 and 2020x x2020",
+    "next week, three days ago, a couple of years ago, the past 24 hours, 24 hours a day",
+    "10:30 a.m. EST, 9pm, at noon Friday, Friday night, yesterday morning, last night",
+    "last Christmas, New Year's Eve, fiscal 2020, FY2020, the first quarter of 2020",
+    "the third-quarter, year-earlier quarter, nineteen eighty-four, the nineties",
+    "the twenty-first century, 21st century, each Monday, every other week, daily",
+    "recently, the near future, now, right now, these days, for years, the coming months",
+    "Mayor Smith may come in May. Augusta marched in March; Marching, maybe Junebug",
+    '(Monday) —Tuesday "March 3" [2012] {next year} <b>last May</b> _Monday a_2020',
+    "José said Monday; ſeptember 5, 2020; ٢٠٢٠-٠١-٠٥; March\u00a05, 2020; the\u00a0weekend",
+    "in 2020’s first half; \u212aing; İn the 1990s; the second half of 2019 ended",
+    "A 6-year-old, a 16-hour flight, three-quarters, 2000 people, $2000, No 2000 and 1,500",
+    "He left on the 3rd. Shot at 2 a.m. Sunday, he died Tuesday at 10.",
+]
+
+
+def _reference_candidates(text: str) -> list[timex.Found]:
+    """``_candidates`` as it was: every rule's plain ``finditer`` over the whole text."""
+    out = []
+    for rule in timex._RULES:
+        for m in rule.regex.finditer(text):
+            try:
+                f = rule.handler(m)
+            except (ValueError, KeyError):
+                continue
+            if f is not None and f.end > f.start:
+                f.priority = rule.priority
+                out.append(f)
+    return out
+
+
+def _spans(matches) -> list[tuple]:
+    return [(m.span(), m.groups()) for m in matches]
+
+
+@pytest.mark.parametrize("text", [*SCAN_TEXTS, " ".join(SCAN_TEXTS), "\n".join(SCAN_TEXTS)])
+def test_candidate_scan_is_plain_finditer(text):
+    assert timex._candidates(text) == _reference_candidates(text)
+    at = timex._start_positions(text)
+    for regex in timex._PATTERNS:  # every rule's pattern and the day ranges'
+        assert _spans(timex._finditer(regex, text, at)) == _spans(regex.finditer(text)), regex
+
+
+def test_every_rule_is_scanned_by_its_starts():
+    # a pattern the reader cannot follow is still right (scanned in full) but slow: say so
+    missing = [r.name for r in timex._RULES if id(r.regex) not in timex._STARTS]
+    assert not missing, f"timex: _starts cannot read these rules' patterns: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "starts"),
+    [
+        (r"\bmay\b", ({"may"}, set(), False, set())),
+        (r"\bmay", (set(), {"may"}, False, set())),  # "Mayor"
+        (r"\b(?:the\s+)?(?:19|20)\d\d", ({"the"}, set(), True, set())),
+        (r"\b'\d0s", (set(), set(), False, {"'"})),
+        (r"may", None),  # no \b: a match may start inside a word
+        (r"\b\s+may", None),  # a first character it cannot list
+        (r"\b(?:may)?", None),  # may match the empty string
+    ],
+)
+def test_starts_reads_patterns(pattern, starts):
+    got = timex._starts(re.compile(pattern, re.IGNORECASE))
+    if starts is None:
+        assert got is None
+    else:
+        assert (set(got.words), set(got.prefixes), got.digit, set(got.chars)) == starts
 
 
 def test_scorer_strict_relaxed_and_value():
