@@ -354,3 +354,16 @@ def test_eval_command_missing_data_is_one_line_error(tmp_path):
     assert res.returncode != 0
     err = res.stderr.decode().strip()
     assert "timex.jsonl" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_expressions_without_a_calendar_value_keep_the_others():
+    """Seven thousand "years ago" has no year to print; "last winter" in January is the winter before
+    the one now ending. Neither may cost the article its other time expressions."""
+    found = find_timexes("Built 7000 YEARS AGO, it fell on March 3, 2005.", None, "2010-05-01")
+    assert [(f.value, f.sym) for f in found] == [(None, "DCT@Y-7000"), ("2005-03-03", None)]
+    assert [f.value for f in find_timexes("They left last winter.", None, "2005-01-06")] == [
+        "2003-WI"
+    ]
+    assert [f.value for f in find_timexes("They left last winter.", None, "2005-06-06")] == [
+        "2004-WI"
+    ]

@@ -790,7 +790,8 @@ def resolve_symbolic(sym: str, dct: str | date) -> str:
         mo = int(m["smo"])
         cur = dct.month if dct.month >= 3 else 12
         cur_season = date(dct.year if dct.month >= 3 else dct.year - 1, (cur - 3) // 3 * 3 + 3, 1)
-        cands = [date(y, mo, 1) for y in (dct.year - 1, dct.year, dct.year + 1)]
+        # two years back: "last winter" in January is the winter before the one now ending
+        cands = [date(y, mo, 1) for y in range(dct.year - 2, dct.year + 2)]
         if direction == "~":
             return f"{dct.year:04d}" + suffix
         return f"{_pick(cands, cur_season, direction).year:04d}" + suffix
@@ -815,16 +816,28 @@ def _order(start: str | None, end: str | None, end_sym: str | None) -> str | Non
     return d.isoformat() + rest
 
 
+def _resolved(sym: str, dct: str | date) -> str | None:
+    """:func:`resolve_symbolic`, or None where the value is no calendar date ("7000 years
+    ago": the year -4989): the expression is kept, symbolic, without a value."""
+    try:
+        return resolve_symbolic(sym, dct)
+    except ValueError as exc:
+        log.debug("timex: %s against %s has no value: %s", sym, dct, exc)
+        return None
+
+
 def resolve(timex: Timex, pub_date: str) -> Timex:
     """A copy of ``timex`` anchored to ``pub_date``: what a later stage calls once it dates
     an undated article. Absolute timexes come back unchanged."""
     if not timex.symbolic:
         return timex
     forms = timex.symbolic.split(" / ")
-    value = resolve_symbolic(forms[0], pub_date)
+    value = _resolved(forms[0], pub_date)
+    if value is None:
+        return timex
     end_value = timex.end_value
     if len(forms) > 1:
-        end_value = resolve_symbolic(forms[1], pub_date) if forms[1].startswith("DCT") else forms[1]
+        end_value = _resolved(forms[1], pub_date) if forms[1].startswith("DCT") else forms[1]
         end_value = _order(value, end_value, forms[1])
     return replace(timex, value=value, end_value=end_value, anchored=True)
 
@@ -1232,7 +1245,7 @@ def find_timexes(text: str, doc: Doc | None = None, pub_date: str | None = None)
         for part in f.parts or [f]:
             _direct(part, doc)
             if part.sym and dct is not None:
-                part.value = resolve_symbolic(part.sym, dct)
+                part.value = _resolved(part.sym, dct)
         if f.parts:
             a, b = f.parts
             b.value = _order(a.value, b.value, b.sym)
