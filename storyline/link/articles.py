@@ -942,10 +942,15 @@ def _candidate_pairs(
             p.person = person_of(shared, idf, top_idf)
             p.recalls_date = recalls_day(g, f) if _earlier(f, g) else recalls_day(f, g)
             p.same_outlet = outlet.get(f.id) is not None and outlet.get(f.id) == outlet.get(aid)
-            if how == "ann" and p.days is not None and p.days > params.window_days and not shared:
+            if how == "ann" and _far_stranger(p.days, bool(shared), params):
                 continue  # outside the date window with nothing else in common
             pairs.append(p)
     return pairs
+
+
+def _far_stranger(days: int | None, shares_a_name: bool, params: Params) -> bool:
+    """A vector neighbour too far apart in time, with no name in common, to be the story."""
+    return days is not None and days > params.window_days and not shares_a_name
 
 
 def _drop_far_neighbours(
@@ -954,7 +959,7 @@ def _drop_far_neighbours(
     """Drop vector neighbours outside the date window that share no name, before their
     features are read: in a big archive most neighbours are look-alike stories of other years,
     and reading all of them made a batch's cost grow with the store. (The pair loop applies
-    the same rule; this only spares the reading.)"""
+    the same rule, :func:`_far_stranger`; this only spares the reading.)"""
     ann_only = sorted({aid for c in cand.values() for aid, how in c.items() if how == "ann"})
     if not ann_only:
         return
@@ -974,8 +979,8 @@ def _drop_far_neighbours(
         c = cand[f.id]
         for aid in [x for x, how in c.items() if how == "ann" and x in day]:
             d, their = day[aid], names[aid]
-            far = f.day is not None and d is not None and abs(f.day - d) > params.window_days
-            if far and their is not None and not (f.names & their):
+            days = abs(f.day - d) if f.day is not None and d is not None else None
+            if their is not None and _far_stranger(days, bool(f.names & their), params):
                 del c[aid]
 
 

@@ -361,10 +361,10 @@ def _blocked_query(kind: str, by_family: bool, dated_only: bool, ordered: bool =
         q = q.where(ea.c.bucket.in_(bindparam("bks", expanding=True)))
     elif kind in ("range", "key_range"):
         q = q.where(ea.c.bucket.between(bindparam("b_lo"), bindparam("b_hi")))
-    if kind in ("buckets", "range", "key_range"):  # overlapping lo..hi (wide rows always do)
-        q = q.where(ea.c.day_lo <= bindparam("hi"), ea.c.day_hi >= bindparam("lo"))
     elif kind in ("wide", "key_wide"):
         q = q.where(ea.c.bucket == WIDE)
+    if kind in ("buckets", "range", "key_range"):  # overlapping lo..hi (wide rows always do)
+        q = q.where(ea.c.day_lo <= bindparam("hi"), ea.c.day_hi >= bindparam("lo"))
     if ordered and kind not in ("wide", "key_wide"):
         q = q.order_by(ea.c.bucket.desc())
     return q.limit(bindparam("lim", type_=Integer))
