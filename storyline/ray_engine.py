@@ -77,7 +77,7 @@ class RayRunner:
             _Worker,
             fn_constructor_kwargs={"annotate": self.annotate, "embed": self.embed},
             batch_size=RAY_BATCH,
-            concurrency=self.workers,
+            compute=self.ray.data.ActorPoolStrategy(size=self.workers),
             num_cpus=1,
             batch_format="numpy",
         )
