@@ -1,7 +1,7 @@
 """End-to-end throughput: read -> extract -> annotate -> link -> store, local engine vs Ray.
 
     python benchmarks/throughput.py ../shared/benchmarks/gva-incidents [--timeline17 DIR]
-        [--limit 1000] [--workers 2] [--no-ray]
+        [--limit 1000] [--workers 2] [--no-ray] [--rounds N]
 
 Prints articles/s and words/s for: bare spaCy ``nlp.pipe(n_process=W)`` on the same texts (the
 ceiling), the local engine (process pool), and the Ray engine (Ray Data map_batches on a local
@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import threading
@@ -106,6 +107,49 @@ def run_engine(path: Path, engine: str, workers: int) -> tuple[float, int]:
     return elapsed, len(report.added)
 
 
+def one_round(data: Path, texts: list[str], args: argparse.Namespace) -> list[tuple]:
+    """Ceiling, local, Ray, back to back: each engine is compared with the ceiling measured
+    minutes before it (this machine's speed drifts through the hour)."""
+    results = []
+    with CpuMeter() as cpu:
+        ceiling = bare_spacy(texts, args.workers)
+    results.append(("bare spaCy nlp.pipe (ceiling)", ceiling, len(texts), cpu.seconds))
+    print(f"  spaCy ceiling: {len(texts) / ceiling:.1f} articles/s", flush=True)
+    with CpuMeter() as cpu:
+        local_s, n_local = run_engine(data, "local", args.workers)
+    results.append(("storyline, local engine", local_s, n_local, cpu.seconds))
+    print(f"  local: {n_local / local_s:.1f} articles/s", flush=True)
+    if not args.no_ray:
+        try:
+            ray_s, n_ray = run_engine(data, "ray", args.workers)
+            results.append(("storyline, Ray engine", ray_s, n_ray, None))  # not our children
+        except Exception as exc:  # report, don't hide, a missing or broken Ray
+            print(f"  Ray engine failed: {exc}", file=sys.stderr)
+    return results
+
+
+def print_round(results: list[tuple], n_texts: int, words: int, workers: int) -> None:
+    print()
+    print(
+        f"{'run':34} {'seconds':>8} {'articles/s':>11} {'words/s':>9} {'% of ceiling':>13}"
+        f" {'CPU ms/article':>15}"
+    )
+    base = n_texts / results[0][1]
+    for name, secs, n, cpu in results:
+        rate = n / secs
+        per = f"{1000 * cpu / n:15.0f}" if cpu is not None else f"{'-':>15}"
+        print(
+            f"{name:34} {secs:8.1f} {rate:11.1f} {words * n / n_texts / secs:9.0f}"
+            f" {100 * rate / base:12.0f}% {per}"
+        )
+    print(
+        f"(CPU ms/article: all processes; on {workers} idle cores the best rate is "
+        f"{workers} x 1000 / that)"
+    )
+    if len(results) == 3:
+        print(f"Ray overhead over local: {100 * (results[2][1] / results[1][1] - 1):+.0f}%")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -115,51 +159,38 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument(
+        "--rounds", type=int, default=1, help="repeat ceiling + engines this many times"
+    )
     args = ap.parse_args()
 
     rows = load_texts(args.gva, args.timeline17, args.limit)
     texts = [r["text"] for r in rows]
     words = sum(len(t.split()) for t in texts)
     print(f"{len(rows)} articles, {words:,} words, {args.workers} workers", flush=True)
+    rounds = []
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "input.jsonl"
         with open(data, "w", encoding="utf-8") as fh:
             for r in rows:
                 fh.write(json.dumps(r) + "\n")
-        results = []
-        with CpuMeter() as cpu:
-            ceiling = bare_spacy(texts, args.workers)
-        results.append(("bare spaCy nlp.pipe (ceiling)", ceiling, len(texts), cpu.seconds))
-        print(f"  spaCy ceiling: {len(texts) / ceiling:.1f} articles/s", flush=True)
-        with CpuMeter() as cpu:
-            local_s, n_local = run_engine(data, "local", args.workers)
-        results.append(("storyline, local engine", local_s, n_local, cpu.seconds))
-        print(f"  local: {n_local / local_s:.1f} articles/s", flush=True)
-        if not args.no_ray:
-            try:
-                ray_s, n_ray = run_engine(data, "ray", args.workers)
-                results.append(("storyline, Ray engine", ray_s, n_ray, None))  # not our children
-            except Exception as exc:  # report, don't hide, a missing or broken Ray
-                print(f"  Ray engine failed: {exc}", file=sys.stderr)
-    print()
-    print(
-        f"{'run':34} {'seconds':>8} {'articles/s':>11} {'words/s':>9} {'% of ceiling':>13}"
-        f" {'CPU ms/article':>15}"
-    )
-    base = len(texts) / ceiling
-    for name, secs, n, cpu in results:
-        rate = n / secs
-        per = f"{1000 * cpu / n:15.0f}" if cpu is not None else f"{'-':>15}"
-        print(
-            f"{name:34} {secs:8.1f} {rate:11.1f} {words * n / len(texts) / secs:9.0f}"
-            f" {100 * rate / base:12.0f}% {per}"
-        )
-    print(
-        f"(CPU ms/article: all processes; on {args.workers} idle cores the best rate is "
-        f"{args.workers} x 1000 / that)"
-    )
-    if len(results) == 3:
-        print(f"\nRay overhead over local: {100 * (results[2][1] / results[1][1] - 1):+.0f}%")
+        for i in range(args.rounds):
+            if args.rounds > 1:
+                print(f"round {i + 1} of {args.rounds}", flush=True)
+            rounds.append(one_round(data, texts, args))
+    for results in rounds:
+        print_round(results, len(texts), words, args.workers)
+    if len(rounds) > 1:
+        print("\nmedian over rounds (each against its own round's ceiling):")
+        for j, (name, *_rest) in enumerate(rounds[0][1:], start=1):
+            rates = [r[j][2] / r[j][1] for r in rounds if len(r) > j]
+            shares = [
+                100 * r[j][2] / r[j][1] / (len(texts) / r[0][1]) for r in rounds if len(r) > j
+            ]
+            print(
+                f"  {name:32} {statistics.median(rates):5.1f} articles/s,"
+                f" {statistics.median(shares):3.0f}% of the ceiling"
+            )
     print(f"peak RSS (largest process): {peak_rss_mb():.0f} MB")
     return 0
 
