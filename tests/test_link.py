@@ -700,3 +700,69 @@ def test_actorless_mentions_meet_only_on_an_explicit_day(store):
     by_article = {m["article_id"]: m["event_id"] for m in rows(store, "event_mentions")}
     assert by_article["a"] == by_article["b"]
     assert by_article["c"] != by_article["a"]
+
+
+# ------------------------------------------------ bad input: many dates, nothing to link
+
+
+def test_an_article_of_200_dates_dates_each_event_from_its_own_sentence(store, tmp_path):
+    """A chronology: 200 dated sentences in one article. Every date is read, every event gets
+    the day its own sentence names (none borrows a neighbour's), and linking finishes."""
+    from datetime import date, timedelta
+
+    from storyline.pipeline import ingest
+
+    cities = ["Cairo", "Alexandria", "Giza", "Suez", "Luxor"]
+    days = [date(2011, 1, 3) + timedelta(days=3 * i) for i in range(200)]
+    lines = [
+        f"On {d:%B} {d.day}, {d.year}, thousands of protesters marched in {cities[i % 5]}."
+        for i, d in enumerate(days)
+    ]
+    (tmp_path / "chronology.txt").write_text(
+        " date 2012-12-31 A year of protest, day by day.\n\n" + "\n\n".join(lines) + "\n"
+    )
+    report = ingest(store, [str(tmp_path / "chronology.txt")], progress=False)
+    assert len(report.added) == 1 and not report.failures
+    (aid,) = report.added
+    values = {t["value"] for t in rows(store, "timexes", article_id=aid)}
+    assert {d.isoformat() for d in days} <= values
+    sentences = {s["idx"]: s["text"] for s in rows(store, "sentences", article_id=aid)}
+    events = {e["id"]: e for e in rows(store, "events")}
+    dated = 0
+    for m in rows(store, "event_mentions", article_id=aid):
+        ev = events.get(m["event_id"])
+        if ev is None or not ev["date"] or ev["precision"] != "day":
+            continue
+        d = date.fromisoformat(ev["date"])
+        assert f"{d:%B} {d.day}, {d.year}" in sentences[m["sentence"]], (ev, m)
+        dated += 1
+    assert dated >= 150  # (nearly) every march is an event dated to its own day
+    assert rows(store, "articles", id=aid)[0]["linked"]
+
+
+def test_a_batch_where_nothing_links_stays_apart(store, tmp_path):
+    """Unrelated articles: no relation between them, no event or story spanning two."""
+    from storyline.pipeline import ingest
+
+    texts = {
+        "a.txt": " date 2019-02-04 Heavy snow closed the airport in Oslo on Monday, officials "
+        "said. Flights resumed in the evening.",
+        "b.txt": " date 2020-07-18 A bakery opened on Main Street in Dayton on Saturday. The "
+        "owner, Maria Gonzalez, said she had saved for ten years.",
+        "c.txt": " date 2021-11-09 Researchers at the University of Tartu published a study of "
+        "beetles on Tuesday. The study counted 4,000 species.",
+        "d.txt": " date 2022-03-27 Fishermen in Valparaiso protested on Sunday against a new "
+        "fishing quota. The protest ended peacefully.",
+    }
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text + "\n")
+    report = ingest(store, [str(tmp_path)], progress=False)
+    assert len(report.added) == 4 and not report.failures
+    assert rows(store, "relations") == []
+    assert all(e["n_articles"] == 1 for e in rows(store, "events"))
+    by_event: dict[str, set[str]] = {}
+    for m in rows(store, "event_mentions"):
+        if m["event_id"]:
+            by_event.setdefault(m["event_id"], set()).add(m["article_id"])
+    assert by_event and all(len(arts) == 1 for arts in by_event.values())
+    assert all(a["linked"] for a in rows(store, "articles"))
