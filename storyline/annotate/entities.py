@@ -72,6 +72,8 @@ LEADER_ROLES = (
     "head of state", "supreme leader", "ayatollah",
 )  # fmt: skip
 LEADER_HEADS = {"leader", "chief", "head", "ruler", "strongman", "dictator", "counterpart", "boss"}
+_ROLE_WORDS = ROLE_HEADS | ROLE_MODIFIERS
+_NOT_NAME_WORDS = HONORIFICS | _ROLE_WORDS
 HEADS_OF_STATE = {"president", "premier", "chancellor", "king", "queen", "emperor", "emir"}
 POSSESSIVE_DETS = {"the", "his", "her", "their", "its", "our", "your"}
 ORG_WORDS = {
@@ -298,6 +300,20 @@ def _taken(n: int, items: list[_Item]) -> list[bool]:
     return taken
 
 
+def _tokens_with(doc: Doc, attr: str, values: set[str]) -> list[Token]:
+    """The tokens whose ``attr`` (ORTH, LOWER) is one of ``values``, in order: found on the
+    doc's attribute array, so that the other words cost no Token object (a pass of
+    ``for tok in doc`` makes one per word, several times per article)."""
+    from spacy import attrs
+
+    if not len(doc):
+        return []
+    strings = doc.vocab.strings
+    wanted = {strings[v] for v in values}
+    column = doc.to_array(getattr(attrs, attr)).tolist()
+    return [doc[i] for i, h in enumerate(column) if h in wanted]
+
+
 def _add_missed_full_names(ctx: Context, items: list[_Item], gaz: Gazetteer) -> None:
     """A full name NER missed ("China's Xi Jinping") whose short form it found elsewhere."""
     singles = {it.m.text for it in items if it.m.label == "PERSON" and " " not in it.m.text}
@@ -305,14 +321,19 @@ def _add_missed_full_names(ctx: Context, items: list[_Item], gaz: Gazetteer) -> 
         return
     doc = ctx.doc
     taken = _taken(len(doc), items)
+    # title-case proper nouns, read off the arrays: no Token object for the other words
+    from spacy.attrs import IS_TITLE, POS
+    from spacy.symbols import PROPN
+
+    title, pos = doc.to_array([IS_TITLE, POS]).T.tolist() if len(doc) else ([], [])
+    proper = [bool(a) and b == PROPN for a, b in zip(title, pos, strict=True)]
 
     def name_like(i: int) -> bool:
+        if taken[i] or not proper[i]:
+            return False
         t = doc[i]
         return (
-            not taken[i]
-            and t.is_title
-            and t.pos_ == "PROPN"
-            and t.lower_ not in HONORIFICS | ROLE_HEADS | ROLE_MODIFIERS
+            t.lower_ not in _NOT_NAME_WORDS
             and gaz.lookup(t.text) is None
             and gaz.demonym(t.text) is None
         )
@@ -339,8 +360,8 @@ def _add_missed_names(ctx: Context, items: list[_Item]) -> None:
     if not words:
         return
     taken = _taken(len(ctx.doc), items)
-    for tok in ctx.doc:
-        if taken[tok.i] or tok.text not in words or not tok.is_title:
+    for tok in _tokens_with(ctx.doc, "ORTH", words):
+        if taken[tok.i] or not tok.is_title:
             continue
         if tok.is_sent_start and tok.pos_ != "PROPN":
             continue
@@ -437,9 +458,7 @@ def _attach_roles(doc: Doc, items: list[_Item], gaz: Gazetteer) -> None:
             continue
         # titles NER put inside the name ("President Xi", "Mr Xi")
         s = it.start_tok
-        while s < it.end_tok - 1 and (
-            doc[s].lower_ in HONORIFICS or doc[s].lower_ in ROLE_HEADS | ROLE_MODIFIERS
-        ):
+        while s < it.end_tok - 1 and (doc[s].lower_ in HONORIFICS or doc[s].lower_ in _ROLE_WORDS):
             s += 1
         if s != it.start_tok:
             it.m.start = doc[s].idx
@@ -608,14 +627,14 @@ def _title_items(ctx: Context, items: list[_Item], gaz: Gazetteer) -> list[_Item
     person_at = {it.start_tok for it in items if it.m.label == "PERSON"}
     person_end = {it.end_tok for it in items if it.m.label == "PERSON"}
     out: list[_Item] = []
-    for tok in doc:
+    for tok in _tokens_with(doc, "LOWER", ROLE_HEADS):
         low = tok.lower_
-        if low not in ROLE_HEADS or tok.tag_ in ("NNS", "NNPS"):
+        if tok.tag_ in ("NNS", "NNPS"):
             continue
         nxt = tok.i + 1
         if nxt in person_at or (nxt < len(doc) and doc[nxt].ent_type_ == "PERSON"):
             continue  # a role attached to a name, handled with the name
-        if nxt < len(doc) and doc[nxt].lower_ in ROLE_HEADS | ROLE_MODIFIERS:
+        if nxt < len(doc) and doc[nxt].lower_ in _ROLE_WORDS:
             continue  # the head comes later ("Kremlin chief spokesman")
         i = tok.i - 1
         while i >= 0 and (
