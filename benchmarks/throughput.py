@@ -183,10 +183,9 @@ def main() -> int:
     if len(rounds) > 1:
         print("\nmedian over rounds (each against its own round's ceiling):")
         for j, (name, *_rest) in enumerate(rounds[0][1:], start=1):
-            rates = [r[j][2] / r[j][1] for r in rounds if len(r) > j]
-            shares = [
-                100 * r[j][2] / r[j][1] / (len(texts) / r[0][1]) for r in rounds if len(r) > j
-            ]
+            ran = [r for r in rounds if len(r) > j]
+            rates = [r[j][2] / r[j][1] for r in ran]
+            shares = [100 * rate * r[0][1] / len(texts) for rate, r in zip(rates, ran, strict=True)]
             print(
                 f"  {name:32} {statistics.median(rates):5.1f} articles/s,"
                 f" {statistics.median(shares):3.0f}% of the ceiling"

@@ -114,7 +114,7 @@ def worker_imports(annotate: bool, embed: bool) -> list[str]:
     if not annotate:
         return ["__main__", "storyline.pipeline"]
     mods = ["__main__", "storyline.pipeline", "storyline.annotate.warm"]
-    return mods + (["torch", "storyline.link.minilm"] if embed else [])
+    return mods + (["storyline.link.minilm"] if embed else [])  # it imports torch
 
 
 def load_models(embed: bool) -> None:

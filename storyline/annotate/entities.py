@@ -458,7 +458,7 @@ def _attach_roles(doc: Doc, items: list[_Item], gaz: Gazetteer) -> None:
             continue
         # titles NER put inside the name ("President Xi", "Mr Xi")
         s = it.start_tok
-        while s < it.end_tok - 1 and (doc[s].lower_ in HONORIFICS or doc[s].lower_ in _ROLE_WORDS):
+        while s < it.end_tok - 1 and doc[s].lower_ in _NOT_NAME_WORDS:
             s += 1
         if s != it.start_tok:
             it.m.start = doc[s].idx

@@ -51,20 +51,21 @@ def load_stock_nlp() -> Language:
 _COLUMNS = ("LOWER", "TAG", "DEP", "IS_SPACE")  # what the rules read; most selective first
 
 
+def _hash(value: Any, strings: Any) -> int:
+    """A rule's value as ``Doc.to_array`` gives it: a flag as 0/1, a string as its hash."""
+    return int(value) if isinstance(value, bool) else strings[value]
+
+
 def _condition(value: Any, strings: Any) -> Callable[[int], bool]:
     """A test on a token attribute's hash (``Doc.to_array`` values)."""
-
-    def h(v: Any) -> int:
-        return int(v) if isinstance(v, bool) else strings[v]
-
     if not isinstance(value, dict):
-        want = h(value)
+        want = _hash(value, strings)
         return lambda v: v == want
     ((op, arg),) = value.items()
     if op == "IN":
-        return {h(v) for v in arg}.__contains__
+        return {_hash(v, strings) for v in arg}.__contains__
     if op == "NOT_IN":
-        banned = {h(v) for v in arg}
+        banned = {_hash(v, strings) for v in arg}
         return lambda v: v not in banned
     if op == "REGEX":
         search = re.compile(arg).search  # the Matcher's REGEX is a search too
@@ -138,8 +139,8 @@ class IndexedRuleMatcher:
                 value = pattern[0][_COLUMNS[keyed]]
                 keys = value["IN"] if isinstance(value, dict) else [value]
                 for key in keys:
-                    h = int(key) if isinstance(key, bool) else strings[key]
-                    self.index[keyed].setdefault(h, []).append(rule)
+                    self.index[keyed].setdefault(_hash(key, strings), []).append(rule)
+        self.tables = [(c, table) for c, table in enumerate(self.index) if table]
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int, int]]:
         if not self.readable:
@@ -149,8 +150,7 @@ class IndexedRuleMatcher:
             return []
         cols = doc.to_array(self.columns).T.tolist()
         found: set[tuple[int, int, int, int]] = set()
-        tables = [(c, table) for c, table in enumerate(self.index) if table]
-        rules, sure = self.rules, self.sure
+        tables, rules, sure = self.tables, self.rules, self.sure
         for i in range(n):
             candidates = list(self.everywhere)
             for c, table in tables:
