@@ -34,7 +34,12 @@ How the big stores are made (annotating 1M articles at ~20 articles/s is out of 
    one ``INSERT INTO t SELECT ... FROM gens CROSS JOIN tpl_t`` per table per ~25k articles,
    with the id, seq, date and name changes as SQL expressions (``SQL_OVERRIDES``,
    ``sql_shift``), journaling off, secondary indexes dropped during growth and rebuilt after
-   it, rows inserted in primary-key order; 4.6x faster than the Python rows it replaces at 100k
+   it. Row layout (``--layout``): ``time`` (default) writes the dated tables (articles and
+   their per-article rows, events) in day order within each growth transaction, as a store fed
+   chronologically lays them out (SQLite keeps a table in rowid order, which is creation
+   order); ``key`` writes every table in primary-key order (random hex ids: the rows of one
+   week land on as many pages as there are generations, the worst case, as if the archive had
+   been loaded in random order). 4.6x faster than the Python rows it replaces at 100k
    (164 s against 749 s; 1M in ~47 min on 2 loaded cores, 18 min of it CREATE INDEX)
    (``grow``/``generation``, SQLAlchemy executemany: ~150 articles/s; still used for
    PostgreSQL, ``--grow rows``). Checked on a 5k store grown both ways from the same pool
@@ -46,11 +51,14 @@ How the big stores are made (annotating 1M articles at ~20 articles/s is out of 
    vectors at cosine 0.895 (mean) to the pool's. Growth and the ANN rebuild run in a forked
    child, so their memory is not in the peak RSS reported for the measurement;
 3. after growing, the ANN index is rebuilt once from the table (reported apart);
-4. 1,000 NEW real articles (not in the pool; default 800 gva + 200 Timeline17), extracted and
-   annotated once up front (that per-article work does not depend on the store; its time is
-   printed once), are added to a *copy* of the grown store: ``Store.add_articles`` (write)
-   then ``storyline.link.link_new`` (link), each timed. The copy is thrown away, so every size
-   measures the same 1,000 articles against a store that has never seen them. The LAST size
+4. ``--batches`` (default 2) batches of 1,000 NEW real articles each (not in the pool; each
+   800 gva + 200 Timeline17), extracted and annotated once up front (that per-article work
+   does not depend on the store; its time is printed once), are added one after the other to
+   a *copy* of the grown store: ``Store.add_articles`` (write) then ``storyline.link.link_new``
+   (link), each timed, one result per batch. Batch 1 meets the page cache that the growth left
+   behind; batch 2 a store already in use (the pages batch 1 read are cached, as in a store
+   that takes batches all day). The copy is thrown away, so every size measures the same
+   batches against a store that has never seen them. The LAST size
    is measured IN PLACE (on the grown store itself; nothing is measured after it) when a copy
    would leave under 6 GB of disk free (``--in-place auto``, the default; ``last``: always;
    ``never``); the table and JSON say which (``measured``).
@@ -58,7 +66,8 @@ How the big stores are made (annotating 1M articles at ~20 articles/s is out of 
    the rest; ``--story-sample N`` runs it on a sample of N touched events and extrapolates
    (it was needed while its look-up scanned the events table).
 
-Prints a table (size, write s, link s, link s per 1,000, ratio to the smallest size, growth s,
+Prints a table (size, batch, write s, link s, link s per 1,000, ratio to the same batch at the
+smallest size, growth s,
 store size on disk, peak RSS) and writes it as JSON (``--json``) and the curve as a PNG
 (``--plot``, needs matplotlib). Not a test: figures depend on the machine and its load.
 """
@@ -573,13 +582,16 @@ def _template(conn: Any, pool_n: int) -> dict[str, Any]:
     x("CREATE UNIQUE INDEX temp.ix_tpl_articles ON tpl_articles(id)")
     for name in PER_ARTICLE:
         x(
-            f"CREATE TEMP TABLE tpl_{name} AS SELECT a.rn AS arn, t.* FROM pool.{name} t"
+            f"CREATE TEMP TABLE tpl_{name} AS SELECT a.rn AS arn, julianday(a.pub_date) AS aday,"
+            f" t.* FROM pool.{name} t"
             f" JOIN tpl_articles a ON a.id = t.article_id ORDER BY t.rowid"
         )
     x("CREATE TEMP TABLE tpl_entities AS SELECT * FROM pool.entities ORDER BY rowid")
-    x(
-        "CREATE TEMP TABLE tpl_events AS SELECT row_number() OVER (ORDER BY rowid) AS rn, *"
-        " FROM pool.events"
+    x(  # eday: the event's day (its date, else its first report's): the time layout's key
+        "CREATE TEMP TABLE tpl_events AS SELECT row_number() OVER (ORDER BY rowid) AS rn, *,"
+        " coalesce(julianday(substr(e.date || '-01-01', 1, 10)), (SELECT min(julianday(a.pub_date))"
+        " FROM pool.event_mentions m JOIN pool.articles a ON a.id = m.article_id"
+        " WHERE m.event_id = e.id), 0) AS eday FROM pool.events e"
     )
     # the blocking rows less their buckets (re-bucketed per generation)
     x(
@@ -610,6 +622,26 @@ def _template(conn: Any, pool_n: int) -> dict[str, Any]:
     }
 
 
+# ``--layout time``: the rows of these tables are written in the order of their (shifted) day,
+# as a store fed chronologically lays them out (rowid order is creation order), instead of in
+# primary-key order (random hex ids: every generation's rows of one week on distinct pages)
+_ARTICLE_DAY = "G.days + coalesce(X.aday, 0), G.g, X.arn, X.rowid"
+TIME_ORDER = {
+    "articles": "G.days + coalesce(julianday(X.pub_date), 0), G.g, X.rn",
+    "mentions": _ARTICLE_DAY,
+    "timexes": _ARTICLE_DAY,
+    "event_mentions": _ARTICLE_DAY,
+    "embeddings": _ARTICLE_DAY,
+    "events": "G.days + X.eday, G.g, X.rn",
+}
+
+
+def _row_order(conn: Any, table: str, cols: str, layout: str) -> str:
+    if layout == "time" and table in TIME_ORDER:
+        return f" ORDER BY {TIME_ORDER[table]}"
+    return _pk_order(conn, table, cols)
+
+
 def _pk_order(conn: Any, table: str, cols: str) -> str:
     """``ORDER BY`` the primary key's positions in the insert's column list ("" if rowid)."""
     names = [c.strip('"') for c in cols.split(", ")]
@@ -619,7 +651,12 @@ def _pk_order(conn: Any, table: str, cols: str) -> str:
 
 
 def grow_sql(
-    path: Path, pool_db: Path, t: dict[str, Any], target: int, per_tx: int = 125_000
+    path: Path,
+    pool_db: Path,
+    t: dict[str, Any],
+    target: int,
+    per_tx: int = 125_000,
+    layout: str = "time",
 ) -> float:
     """``grow`` done inside SQLite: ``INSERT INTO t SELECT ... FROM template x generations``.
 
@@ -632,7 +669,9 @@ def grow_sql(
     ``synchronous=OFF`` (a crash mid-growth leaves a broken store: throw it away) and a 4 GB
     page cache; the secondary indexes of the grown tables are dropped while it runs and made
     again (``CREATE INDEX``, by sorting) before it returns, and rows are inserted in primary-key
-    order: random-key inserts into big indexes were what made growth slow down with the size.
+    order (``layout="key"``): random-key inserts into big indexes were what made growth slow
+    down with the size; ``layout="time"`` writes the dated tables (``TIME_ORDER``) in day order
+    within each transaction instead, as a chronologically fed store lays them out.
     The primary keys (random hex ids) stay, so each transaction still merges into every page
     of them: a transaction's cost grows with the store, hence big ones (``per_tx`` articles).
     The store goes back to WAL afterwards. Time includes the index rebuild.
@@ -663,13 +702,13 @@ def grow_sql(
         where = "X.rn <= G.keep" if name == "articles" else "X.arn <= G.keep"
         sql[name] = (
             f"INSERT INTO main.{name} ({cols}) SELECT {sel} FROM gens G CROSS JOIN tpl_{name} X"
-            f" {SQL_JOINS[name]} WHERE {where}{_pk_order(conn, name, cols)}"
+            f" {SQL_JOINS[name]} WHERE {where}{_row_order(conn, name, cols, layout)}"
         )
     for name in ("entities", "events"):
         cols, sel = sql_select(conn, name)
         sql[name] = (
             f"INSERT INTO main.{name} ({cols}) SELECT {sel} FROM gens G CROSS JOIN tpl_{name} X"
-            f" {SQL_JOINS[name]}{_pk_order(conn, name, cols)}"
+            f" {SQL_JOINS[name]}{_row_order(conn, name, cols, layout)}"
         )
     lo, hi = "(X.day_lo + G.days)", "(X.day_hi + G.days)"
     wide = f"X.day_lo = {WIDE_LO}"
@@ -778,10 +817,12 @@ def sync_index(store: Any) -> float:
     return time.perf_counter() - t0
 
 
-def grow_and_sync(backend: Any, pool_db: Path, t: dict[str, Any], size: int, sql: bool) -> tuple:
+def grow_and_sync(
+    backend: Any, pool_db: Path, t: dict[str, Any], size: int, sql: bool, layout: str = "time"
+) -> tuple:
     """Grow the store to ``size`` and rebuild its ANN index file: (grow s, index s)."""
     if sql:
-        grow_s = grow_sql(backend.path, pool_db, t, size)
+        grow_s = grow_sql(backend.path, pool_db, t, size, layout=layout)
         store = backend.open()
     else:
         store = backend.open()
@@ -902,11 +943,13 @@ class PostgresBackend:
 
 
 def measure(
-    backend: Any, grown: Any, items: list, sample: int, in_place: bool = False
-) -> dict[str, Any]:
-    """Add the new articles to a copy of the grown store (or to the store itself, ``in_place``:
-    the last size, when nothing is measured after it): write, then link, each timed."""
-    from storyline.link import link_new
+    backend: Any, grown: Any, batches: list[list], sample: int, in_place: bool = False
+) -> list[dict[str, Any]]:
+    """Add the batches of new articles one after the other to a copy of the grown store (or to
+    the store itself, ``in_place``: the last size, when nothing is measured after it): write,
+    then link, each timed, one result per batch. The first batch meets the page cache the
+    growth left; the next ones the pages their predecessors read, as in a running store."""
+    from storyline.link import embed, link_new
 
     if in_place:
         store = grown
@@ -914,42 +957,49 @@ def measure(
         store = backend.copy(grown)
     else:
         store = backend.copy()
-    from storyline.link import embed
-
-    # the passage vectors, as the ingest's workers hand them to the linker (outside the timing)
-    arts = [a for a, _ann in items]
-    vecs = embed.passage_vectors([embed.passage(a.title, a.text) for a in arts])
-    vectors = {a.id: v for a, v in zip(arts, vecs, strict=True)}
+    out = []
     try:
         sync_s = sync_index(store)  # a copied store's index is loaded once, outside the timing
-        batch = store.start_batch(["scale-bench"])
-        t0 = time.perf_counter()
-        with store.transaction() as conn:
-            added = store.add_articles(conn, items, batch)
-        write_s = time.perf_counter() - t0
-        stories = StorySampler(sample)
-        steps = StepTimer()
-        t0 = time.perf_counter()
-        with steps.patched():
-            if sample:
-                with stories.patched():
+        for rnd, items in enumerate(batches, 1):
+            # the passage vectors, as the ingest's workers hand them over (outside the timing)
+            arts = [a for a, _ann in items]
+            vecs = embed.passage_vectors([embed.passage(a.title, a.text) for a in arts])
+            vectors = {a.id: v for a, v in zip(arts, vecs, strict=True)}
+            batch = store.start_batch([f"scale-bench-{rnd}"])
+            t0 = time.perf_counter()
+            with store.transaction() as conn:
+                added = store.add_articles(conn, items, batch)
+            write_s = time.perf_counter() - t0
+            stories = StorySampler(sample)
+            steps = StepTimer()
+            t0 = time.perf_counter()
+            with steps.patched():
+                if sample:
+                    with stories.patched():
+                        link_new(store, added, vectors=vectors)
+                else:  # story grouping run whole, inside the timing
                     link_new(store, added, vectors=vectors)
-            else:  # story grouping run whole, inside the timing
-                link_new(store, added, vectors=vectors)
-        link_s = time.perf_counter() - t0 - stories.sample_s
+            link_s = time.perf_counter() - t0 - stories.sample_s
+            out.append(
+                {
+                    "round": rnd,
+                    "added": len(added),
+                    "write_s": write_s,
+                    "link_s": link_s,
+                    "load_index_s": sync_s,
+                    "story_events": stories.n_events,
+                    "story_sample": stories.n_sampled,
+                    "stories_est_s": stories.estimate_s(),
+                    "steps": {k: round(v, 2) for k, v in steps.spent.items()},
+                }
+            )
+            log.info(
+                "  batch %d: write %.1f s, link %.1f s %s", rnd, write_s, link_s, out[-1]["steps"]
+            )
     finally:
         if not in_place:
             backend.drop_copy(store)
-    return {
-        "added": len(added),
-        "write_s": write_s,
-        "link_s": link_s,
-        "load_index_s": sync_s,
-        "story_events": stories.n_events,
-        "story_sample": stories.n_sampled,
-        "stories_est_s": stories.estimate_s(),
-        "steps": {k: round(v, 2) for k, v in steps.spent.items()},
-    }
+    return out
 
 
 class StepTimer:
@@ -1046,26 +1096,32 @@ class StorySampler:
 # -- report ---------------------------------------------------------------------------------
 
 
+def _result_key(r: dict) -> tuple:
+    return (r["backend"], r["size"], r["added"], r.get("round", 1))
+
+
 def print_table(results: list[dict]) -> str:
     head = (
-        f"{'backend':10} {'articles':>9} {'batch':>5} {'write s':>8} {'link s':>8} "
+        f"{'backend':10} {'articles':>9} {'batch':>5} {'#':>2} {'write s':>8} {'link s':>8} "
         f"{'stories s*':>10} {'link/1k s':>9} {'x smallest':>10} {'grow s':>7} {'index s':>7} "
         f"{'disk MB':>8} {'RSS MB':>7} {'load':>5} measured"
     )
     lines = [head]
-    base: dict[tuple[str, int], float] = {}  # per backend and batch size
+    base: dict[tuple[str, int, int], float] = {}  # per backend, batch size and batch number
     for r in results:
         per_k = r["link_s"] * 1000 / max(1, r["added"])
-        key = (r["backend"], r["added"])
+        key = (r["backend"], r["added"], r.get("round", 1))
         base.setdefault(key, per_k)
         lines.append(
-            f"{r['backend']:10} {r['size']:9,} {r['added']:5} {r['write_s']:8.1f} "
+            f"{r['backend']:10} {r['size']:9,} {r['added']:5} {r.get('round', 1):2} "
+            f"{r['write_s']:8.1f} "
             f"{r['link_s']:8.1f} {r.get('stories_est_s', 0):10.1f} {per_k:9.1f} "
             f"{per_k / base[key]:10.2f} {r['grow_s']:7.0f} {r['index_s']:7.1f} "
             f"{r['disk_mb']:8.0f} {r['rss_mb']:7.0f} {r.get('load', 0):5.1f} "
             f"{r.get('measured', 'copy')}"
         )
     lines.append(
+        "#: the batch's place in the sequence added at that size (1: the first after growth); "
         "link s: link_new whole (story grouping included, unless --story-sample: then without it, "
         "and stories s* is story grouping extrapolated from that sample); "
         "grow s: growth from the previous size; load: 1-min load average at the end; "
@@ -1081,17 +1137,22 @@ def plot(results: list[dict], png: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, n in dict.fromkeys((r["backend"], r["added"]) for r in results):
-        rs = [r for r in results if (r["backend"], r["added"]) == (name, n)]
+
+    def curve(r: dict) -> tuple[str, int, int]:
+        return r["backend"], r["added"], r.get("round", 1)
+
+    for name, n, rnd in dict.fromkeys(map(curve, results)):
+        rs = [r for r in results if curve(r) == (name, n, rnd)]
         xs = [r["size"] for r in rs]
         k = 1000 / n
-        ax.plot(xs, [k * r["link_s"] for r in rs], "o-", label=f"{name}, {n}/batch: link")
+        tag = f"{name}, batch {rnd}"
+        ax.plot(xs, [k * r["link_s"] for r in rs], "o-", label=f"{tag}: link")
         sampled = any(r.get("stories_est_s") for r in rs)
         ax.plot(
             xs,
             [k * (r["write_s"] + r["link_s"] + r.get("stories_est_s", 0)) for r in rs],
             "s--",
-            label=f"{name}, {n}/batch: write + link" + (" + stories (est.)" if sampled else ""),
+            label=f"{tag}: write + link" + (" + stories (est.)" if sampled else ""),
         )
     ax.set_xscale("log")
     ax.set_xlabel("articles already in the store")
@@ -1138,6 +1199,20 @@ def main() -> int:
         help="measure the last size on the grown store itself instead of a copy: auto (when a"
         " copy would leave under 6 GB free), last (always), never",
     )
+    ap.add_argument(
+        "--batches",
+        type=int,
+        default=2,
+        help="batches of --new articles added one after the other at each size (the first"
+        " meets the cache the growth left, the next ones a store already in use)",
+    )
+    ap.add_argument(
+        "--layout",
+        choices=("time", "key"),
+        default="time",
+        help="SQLite growth: write the dated tables in day order (time: as a chronologically"
+        " fed store) or in primary-key order (key: random hex ids)",
+    )
     ap.add_argument("--json", type=Path, help="append the results to this JSON file")
     ap.add_argument("--plot", type=Path, help="draw the curve (all results in --json) here")
     args = ap.parse_args()
@@ -1150,14 +1225,20 @@ def main() -> int:
     tshare = len(t) and args.pool // 5
     pool_rows = g[: args.pool - tshare] + t[:tshare]
     nshare = len(t) and args.new // 5
-    new_rows = g[args.pool - tshare : args.pool - tshare + args.new - nshare]
-    new_rows += t[tshare : tshare + nshare]
+    g_new, t_new = g[args.pool - tshare :], t[tshare:]
+    new_rows = []
+    for k in range(args.batches):  # each batch: the same mix (800 gva + 200 Timeline17)
+        new_rows += g_new[k * (args.new - nshare) : (k + 1) * (args.new - nshare)]
+        new_rows += t_new[k * nshare : (k + 1) * nshare]
     write_jsonl(pool_rows, args.work / "pool.jsonl")
     write_jsonl(new_rows, args.work / "new.jsonl")
     build_pool(args.work / "pool.db", args.work / "pool.jsonl")
-    items, ann_s = annotate_new(args.work / "new.jsonl", args.work / "new.pkl", args.workers)
+    cache = args.work / ("new.pkl" if args.batches == 1 else f"new-x{args.batches}.pkl")
+    items, ann_s = annotate_new(args.work / "new.jsonl", cache, args.workers)
     log.info("%d new articles; extract + annotate took %.0f s (once)", len(items), ann_s)
-    items = items[: args.batch] if args.batch else items
+    per = len(items) // args.batches
+    batches = [items[k * per : (k + 1) * per] for k in range(args.batches)]
+    batches = [b[: args.batch] for b in batches] if args.batch else batches
     tmpl = read_template(args.work / "pool.db")
     log.info(
         "template: %d articles, %d mentions, %d entities, %d events",
@@ -1182,7 +1263,9 @@ def main() -> int:
             continue
         store.close()
         sql = isinstance(backend, SqliteBackend) and args.grow == "sql"
-        grow_s, index_s = in_child(grow_and_sync, backend, args.work / "pool.db", tmpl, size, sql)
+        grow_s, index_s = in_child(
+            grow_and_sync, backend, args.work / "pool.db", tmpl, size, sql, args.layout
+        )
         grow_total += grow_s
         store = backend.open()
         disk = backend.size_mb(store)
@@ -1202,29 +1285,29 @@ def main() -> int:
             free_mb,
             disk,
         )
-        r = measure(backend, store, items, args.story_sample, in_place)
+        rounds = measure(backend, store, batches, args.story_sample, in_place)
         store.close()
-        r.update(
-            backend=backend.name,
-            size=size,
-            grow_s=grow_s,
-            grow_total_s=grow_total,
-            grow_method="sql"
-            if isinstance(backend, SqliteBackend) and args.grow == "sql"
-            else "rows",
-            measured="in place" if in_place else "copy",
-            index_s=index_s,
-            disk_mb=disk,
-            rss_mb=peak_rss_mb(),
-            grow_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            annotate_s=ann_s,
-            load=os.getloadavg()[0],
-        )
-        log.info("size %d: %s", size, r)
-        same = (r["backend"], size, r["added"])
-        results = [x for x in results if (x["backend"], x["size"], x["added"]) != same]
-        results.append(r)
-        results.sort(key=lambda x: (x["backend"], x["size"]))
+        for r in rounds:
+            r.update(
+                backend=backend.name,
+                size=size,
+                grow_s=grow_s,
+                grow_total_s=grow_total,
+                grow_method="sql" if sql else "rows",
+                layout=args.layout if sql else "insertion",
+                measured="in place" if in_place else "copy",
+                index_s=index_s,
+                disk_mb=disk,
+                rss_mb=peak_rss_mb(),
+                grow_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                annotate_s=ann_s,
+                load=os.getloadavg()[0],
+            )
+            log.info("size %d: %s", size, r)
+            same = (r["backend"], size, r["added"], r["round"])
+            results = [x for x in results if _result_key(x) != same]
+            results.append(r)
+        results.sort(key=lambda x: (x["backend"], x.get("round", 1), x["size"]))
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
         print(print_table(results), flush=True)

@@ -218,6 +218,7 @@ def event_span(row: dict[str, Any], pubs: Sequence[date]) -> tuple[date, date] |
 
 
 BLOCKS_WRITTEN = "event_blocks"  # blocking rows written in this transaction
+NEW_EVENT = ("new",)  # BLOCKS_WRITTEN's mark of an event created in it (events are never deleted)
 BATCH_SEQS = "seqs"  # the last seq given per table in this transaction
 BATCH_ENTITIES = "entities"  # entity names read in this transaction
 
@@ -261,10 +262,12 @@ def index_event(
     fam = family(etype)
     written = batch_cache(conn, BLOCKS_WRITTEN)
     state = (fam, tuple(actors), lo, hi, dated)
-    if written.get(eid) == state:
+    before = written.get(eid)
+    if before == state:
         return  # unchanged since this batch last wrote it
     written[eid] = state
-    conn.execute(DROP_BLOCKS, {"eid": eid})
+    if before is not NEW_EVENT:  # an event created in this transaction has no rows yet
+        conn.execute(DROP_BLOCKS, {"eid": eid})
     rows = [
         {
             "event_id": eid,
@@ -669,6 +672,7 @@ def _create(conn: Connection, m: dict[str, Any]) -> str:
     status = m["status"] if m["status"] in EVENT_STATUSES else "unknown"
     dated = m["timex"] is not None
     forget_event(conn, eid)
+    batch_cache(conn, BLOCKS_WRITTEN)[eid] = NEW_EVENT
     conn.execute(
         insert(ev),
         {
