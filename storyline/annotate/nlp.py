@@ -92,7 +92,6 @@ class IndexedRuleMatcher:
         # a rule: (attr id, match id, per token: [(column, test)]); tokens after the first
         # and the first token's conditions other than the indexed one are tested
         self.rules: list[tuple[int, int, list[list[tuple[int, Callable[[int], bool]]]]]] = []
-        self.index: list[dict[int, list[int]]] = [{} for _ in _COLUMNS]
         self.everywhere: list[int] = []  # rules whose first token has no equality to index
         self.sure: set[int] = set()
         self.readable = True
@@ -107,6 +106,7 @@ class IndexedRuleMatcher:
 
         self.columns = [getattr(attrs, name) for name in _COLUMNS]
         strings = self.ruler.vocab.strings
+        index: list[dict[int, list[int]]] = [{} for _ in _COLUMNS]  # per column: hash -> rules
         for attr_id, entry in enumerate(self.ruler.patterns):
             match_id = strings[str(attr_id)]
             for pattern in entry["patterns"]:
@@ -139,8 +139,8 @@ class IndexedRuleMatcher:
                 value = pattern[0][_COLUMNS[keyed]]
                 keys = value["IN"] if isinstance(value, dict) else [value]
                 for key in keys:
-                    self.index[keyed].setdefault(_hash(key, strings), []).append(rule)
-        self.tables = [(c, table) for c, table in enumerate(self.index) if table]
+                    index[keyed].setdefault(_hash(key, strings), []).append(rule)
+        self.tables = [(c, table) for c, table in enumerate(index) if table]
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int, int]]:
         if not self.readable:
