@@ -64,7 +64,12 @@ How the big stores are made (annotating 1M articles at ~20 articles/s is out of 
    ``never``); the table and JSON say which (``measured``).
    Story grouping (``tell.stories.link_stories``, the last step of ``link_new``) is timed with
    the rest; ``--story-sample N`` runs it on a sample of N touched events and extrapolates
-   (it was needed while its look-up scanned the events table).
+   (it was needed while its look-up scanned the events table);
+5. ``--replay``: one more batch is held out and, after the others, added twice inside a
+   transaction that is rolled back (``replay``; the store is left as it was): r1 reads what
+   it needs from the store as it stands, r2 finds every page it reads cached. r1 - r2 is the
+   time spent waiting for the disk; r2 is the link code's own cost at that size. Each batch's
+   MB read from disk during linking is in the JSON (``read_mb``, from /proc/self/io).
 
 Prints a table (size, batch, write s, link s, link s per 1,000, ratio to the same batch at the
 smallest size, growth s,
@@ -943,12 +948,18 @@ class PostgresBackend:
 
 
 def measure(
-    backend: Any, grown: Any, batches: list[list], sample: int, in_place: bool = False
+    backend: Any,
+    grown: Any,
+    batches: list[list],
+    sample: int,
+    in_place: bool = False,
+    held_out: list | None = None,
 ) -> list[dict[str, Any]]:
     """Add the batches of new articles one after the other to a copy of the grown store (or to
     the store itself, ``in_place``: the last size, when nothing is measured after it): write,
     then link, each timed, one result per batch. The first batch meets the page cache the
-    growth left; the next ones the pages their predecessors read, as in a running store."""
+    growth left; the next ones the pages their predecessors read, as in a running store.
+    ``held_out``: one more batch, then added twice by :func:`replay` (left out of the store)."""
     from storyline.link import embed, link_new
 
     if in_place:
@@ -971,7 +982,7 @@ def measure(
                 added = store.add_articles(conn, items, batch)
             write_s = time.perf_counter() - t0
             stories = StorySampler(sample)
-            steps = StepTimer()
+            steps, mb0 = StepTimer(), read_mb()
             t0 = time.perf_counter()
             with steps.patched():
                 if sample:
@@ -986,6 +997,7 @@ def measure(
                     "added": len(added),
                     "write_s": write_s,
                     "link_s": link_s,
+                    "read_mb": read_mb() - mb0,
                     "load_index_s": sync_s,
                     "story_events": stories.n_events,
                     "story_sample": stories.n_sampled,
@@ -996,10 +1008,85 @@ def measure(
             log.info(
                 "  batch %d: write %.1f s, link %.1f s %s", rnd, write_s, link_s, out[-1]["steps"]
             )
+        for k in (1, 2) if held_out else ():
+            out.append({"round": len(batches) + k, "replay": k, **replay(store, held_out)})
+            log.info("  replay %d: link %.1f s %s", k, out[-1]["link_s"], out[-1]["steps"])
     finally:
         if not in_place:
             backend.drop_copy(store)
     return out
+
+
+def read_mb() -> float:
+    """Bytes this process has read from disk so far (Linux), in MB; 0 where unknown."""
+    try:
+        with open("/proc/self/io") as f:
+            return next(int(x.split()[1]) for x in f if x.startswith("read_bytes")) / 2**20
+    except (OSError, StopIteration):
+        return 0.0
+
+
+def replay(store: Any, items: list) -> dict[str, Any]:
+    """Add and link a batch inside one transaction that is then rolled back, so that the
+    store is left as it was and the same batch can be added again (``--replay``).
+
+    The first replay reads what it needs from the store as it stands (like any new batch);
+    the second finds every page it reads cached: the gap between them is disk reads, and
+    the second is what the link code itself costs at that size. Each of the link stage's
+    transactions becomes a savepoint of the outer one; the ANN index file is not written,
+    and the replayed vectors are taken out of the in-memory index afterwards."""
+    from contextlib import contextmanager, nullcontext
+
+    from sqlalchemy import select
+
+    from storyline.link import embed, link_new
+    from storyline.store import BATCH_CACHE, schema
+
+    arts = [a for a, _ann in items]
+    vecs = embed.passage_vectors([embed.passage(a.title, a.text) for a in arts])
+    vectors = {a.id: v for a, v in zip(arts, vecs, strict=True)}
+    conn = store.engine.connect()
+    outer = conn.begin()
+    if store.dialect == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @contextmanager
+    def savepoint() -> Any:
+        with conn.begin_nested():
+            conn.info.pop(BATCH_CACHE, None)
+            yield conn
+
+    save = embed.VectorIndex.save
+    store.transaction, store.read = savepoint, lambda: nullcontext(conn)
+    embed.VectorIndex.save = lambda self: None
+    seqs: list[int] = []
+    try:
+        batch = store.start_batch(["scale-bench-replay"])
+        t0 = time.perf_counter()
+        with store.transaction() as c:
+            added = store.add_articles(c, items, batch)
+        write_s = time.perf_counter() - t0
+        steps, mb0 = StepTimer(), read_mb()
+        t0 = time.perf_counter()
+        with steps.patched():
+            link_new(store, added, vectors=vectors)
+        link_s = time.perf_counter() - t0
+        mb = read_mb() - mb0
+        a = schema.articles
+        seqs = [r.seq for r in conn.execute(select(a.c.seq).where(a.c.id.in_(added)))]
+    finally:
+        outer.rollback()
+        conn.close()
+        del store.transaction, store.read  # the class's methods again
+        embed.VectorIndex.save = save
+        embed.index_for(store.location, store.dialect).remove(seqs)
+    return {
+        "added": len(added),
+        "write_s": write_s,
+        "link_s": link_s,
+        "read_mb": mb,
+        "steps": {k: round(v, 2) for k, v in steps.spent.items()},
+    }
 
 
 class StepTimer:
@@ -1097,7 +1184,11 @@ class StorySampler:
 
 
 def _result_key(r: dict) -> tuple:
-    return (r["backend"], r["size"], r["added"], r.get("round", 1))
+    return (r["backend"], r["size"], r["added"], r.get("round", 1), r.get("replay", 0))
+
+
+def _batch_label(r: dict) -> str:
+    return f"r{r['replay']}" if r.get("replay") else str(r.get("round", 1))
 
 
 def print_table(results: list[dict]) -> str:
@@ -1107,13 +1198,13 @@ def print_table(results: list[dict]) -> str:
         f"{'disk MB':>8} {'RSS MB':>7} {'load':>5} measured"
     )
     lines = [head]
-    base: dict[tuple[str, int, int], float] = {}  # per backend, batch size and batch number
+    base: dict[tuple, float] = {}  # per backend, batch size, batch number and replay
     for r in results:
         per_k = r["link_s"] * 1000 / max(1, r["added"])
-        key = (r["backend"], r["added"], r.get("round", 1))
+        key = (r["backend"], r["added"], r.get("round", 1), r.get("replay", 0))
         base.setdefault(key, per_k)
         lines.append(
-            f"{r['backend']:10} {r['size']:9,} {r['added']:5} {r.get('round', 1):2} "
+            f"{r['backend']:10} {r['size']:9,} {r['added']:5} {_batch_label(r):>2} "
             f"{r['write_s']:8.1f} "
             f"{r['link_s']:8.1f} {r.get('stories_est_s', 0):10.1f} {per_k:9.1f} "
             f"{per_k / base[key]:10.2f} {r['grow_s']:7.0f} {r['index_s']:7.1f} "
@@ -1121,7 +1212,8 @@ def print_table(results: list[dict]) -> str:
             f"{r.get('measured', 'copy')}"
         )
     lines.append(
-        "#: the batch's place in the sequence added at that size (1: the first after growth); "
+        "#: the batch's place in the sequence added at that size (1: the first after growth; "
+        "r1, r2: --replay, as the store stands and with every page cached); "
         "link s: link_new whole (story grouping included, unless --story-sample: then without it, "
         "and stories s* is story grouping extrapolated from that sample); "
         "grow s: growth from the previous size; load: 1-min load average at the end; "
@@ -1138,14 +1230,16 @@ def plot(results: list[dict], png: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
 
-    def curve(r: dict) -> tuple[str, int, int]:
-        return r["backend"], r["added"], r.get("round", 1)
+    def curve(r: dict) -> tuple[str, int, int, int]:
+        return r["backend"], r["added"], r.get("round", 1), r.get("replay", 0)
 
-    for name, n, rnd in dict.fromkeys(map(curve, results)):
-        rs = [r for r in results if curve(r) == (name, n, rnd)]
+    for name, n, rnd, rep in dict.fromkeys(map(curve, results)):
+        rs = [r for r in results if curve(r) == (name, n, rnd, rep)]
         xs = [r["size"] for r in rs]
         k = 1000 / n
         tag = f"{name}, batch {rnd}"
+        if rep:
+            tag = f"{name}, replay {rep}" + (" (all cached)" if rep == 2 else "")
         ax.plot(xs, [k * r["link_s"] for r in rs], "o-", label=f"{tag}: link")
         sampled = any(r.get("stories_est_s") for r in rs)
         ax.plot(
@@ -1213,6 +1307,13 @@ def main() -> int:
         help="SQLite growth: write the dated tables in day order (time: as a chronologically"
         " fed store) or in primary-key order (key: random hex ids)",
     )
+    ap.add_argument(
+        "--replay",
+        action="store_true",
+        help="hold out one more batch and add it twice at each size inside a transaction that"
+        " is rolled back: the first time as the store stands, the second with every page it"
+        " reads cached (the link code's own cost, disk reads apart)",
+    )
     ap.add_argument("--json", type=Path, help="append the results to this JSON file")
     ap.add_argument("--plot", type=Path, help="draw the curve (all results in --json) here")
     args = ap.parse_args()
@@ -1227,18 +1328,20 @@ def main() -> int:
     nshare = len(t) and args.new // 5
     g_new, t_new = g[args.pool - tshare :], t[tshare:]
     new_rows = []
-    for k in range(args.batches):  # each batch: the same mix (800 gva + 200 Timeline17)
+    n_batches = args.batches + args.replay  # the replayed batch is held out from the others
+    for k in range(n_batches):  # each batch: the same mix (800 gva + 200 Timeline17)
         new_rows += g_new[k * (args.new - nshare) : (k + 1) * (args.new - nshare)]
         new_rows += t_new[k * nshare : (k + 1) * nshare]
     write_jsonl(pool_rows, args.work / "pool.jsonl")
     write_jsonl(new_rows, args.work / "new.jsonl")
     build_pool(args.work / "pool.db", args.work / "pool.jsonl")
-    cache = args.work / ("new.pkl" if args.batches == 1 else f"new-x{args.batches}.pkl")
+    cache = args.work / ("new.pkl" if n_batches == 1 else f"new-x{n_batches}.pkl")
     items, ann_s = annotate_new(args.work / "new.jsonl", cache, args.workers)
     log.info("%d new articles; extract + annotate took %.0f s (once)", len(items), ann_s)
-    per = len(items) // args.batches
-    batches = [items[k * per : (k + 1) * per] for k in range(args.batches)]
+    per = len(items) // n_batches
+    batches = [items[k * per : (k + 1) * per] for k in range(n_batches)]
     batches = [b[: args.batch] for b in batches] if args.batch else batches
+    held_out = batches.pop() if args.replay else None
     tmpl = read_template(args.work / "pool.db")
     log.info(
         "template: %d articles, %d mentions, %d entities, %d events",
@@ -1285,7 +1388,7 @@ def main() -> int:
             free_mb,
             disk,
         )
-        rounds = measure(backend, store, batches, args.story_sample, in_place)
+        rounds = measure(backend, store, batches, args.story_sample, in_place, held_out)
         store.close()
         for r in rounds:
             r.update(
@@ -1304,8 +1407,7 @@ def main() -> int:
                 load=os.getloadavg()[0],
             )
             log.info("size %d: %s", size, r)
-            same = (r["backend"], size, r["added"], r["round"])
-            results = [x for x in results if _result_key(x) != same]
+            results = [x for x in results if _result_key(x) != _result_key(r)]
             results.append(r)
         results.sort(key=lambda x: (x["backend"], x.get("round", 1), x["size"]))
         if args.json:

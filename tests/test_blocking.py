@@ -26,6 +26,7 @@ from storyline.link.events import (
 from storyline.link.utterances import similar, similar_many
 from storyline.store import open_store, schema
 from storyline.store.migrations import LATEST
+from storyline.tell.stories import STORY_ARTICLES
 
 D = date(2022, 9, 15)
 
@@ -352,3 +353,23 @@ def test_blocking_reads_only_a_covering_index_and_old_indexes_are_replaced(tmp_p
     assert {"ix_event_actors_cover", "ix_event_actors_cover_any"} <= names
     assert not {"ix_event_actors_block", "ix_event_actors_bucket"} & names
     assert all("COVERING INDEX" in p for p in plans), plans
+
+
+def test_a_story_is_counted_in_a_covering_index_and_the_old_index_is_replaced(tmp_path):
+    path = tmp_path / "v3.db"
+    s = open_store(path)
+    with s.transaction() as conn:  # a schema-3 store: event mentions indexed by event alone
+        conn.execute(text("DROP INDEX ix_event_mentions_event"))
+        conn.execute(text("CREATE INDEX ix_event_mentions_event_id ON event_mentions (event_id)"))
+        conn.execute(text("UPDATE meta SET value = '3' WHERE key = 'schema_version'"))
+    s.close()
+    s = open_store(path)
+    with s.read() as conn:
+        names = {ix["name"] for ix in inspect(conn).get_indexes("event_mentions")}
+        sql = STORY_ARTICLES.params(sid="st-x").compile(
+            conn, compile_kwargs={"literal_binds": True}
+        )
+        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    s.close()
+    assert "ix_event_mentions_event" in names and "ix_event_mentions_event_id" not in names
+    assert "COVERING INDEX ix_event_mentions_event" in plan, plan

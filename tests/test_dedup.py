@@ -241,6 +241,25 @@ def test_copies_rewrites_and_unrelated(store):
 
 
 @pytest.mark.model
+def test_vector_neighbours_count_only_inside_the_date_window(store, monkeypatch):
+    first = add(store, "wire/1.txt", WIRE, "Thousands evacuated as Arden floods", "2024-03-05")
+    link_articles(store, [first])
+
+    def found(aid: str) -> set[str]:
+        pairs: list[Pair] = []
+        link_articles(store, [aid], collect=pairs)
+        return {p.b for p in pairs if p.a == aid}
+
+    later = add(store, "blog/1.txt", PARAPHRASE, "The Arden overflows", "2024-09-20")
+    assert first in found(later)  # six months on: its rare names (Olumide, Kellerby) find it
+    monkeypatch.setattr("storyline.link.articles.MAX_DF", 0)  # as if every name were common
+    again = add(store, "blog/2.txt", PARAPHRASE + " More rain is due.", None, "2024-09-21")
+    assert first not in found(again)  # a look-alike months away, met only in the vector index
+    near = add(store, "blog/3.txt", PARAPHRASE + " Schools stay shut.", None, "2024-03-20")
+    assert first in found(near)  # the same look, inside the window
+
+
+@pytest.mark.model
 def test_incremental_batches_link_against_the_store(store):
     first = add(store, "wire/1.txt", WIRE, "Kellerby floods", "2024-03-05")
     link_articles(store, [first])

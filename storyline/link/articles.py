@@ -658,15 +658,14 @@ def _names_of_ids(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
     return out
 
 
-def _seq_to_id(conn: Connection, seqs: Iterable[int]) -> dict[int, str]:
+def _seq_to_id(conn: Connection, seqs: Iterable[int]) -> dict[int, tuple[str, int | None]]:
+    """Article seq (the ANN index's key) -> (id, publication day)."""
     a = schema.articles
     seqs = list(set(seqs))
-    out: dict[int, str] = {}
+    out: dict[int, tuple[str, int | None]] = {}
     for part in in_chunks(seqs):
-        out.update(
-            (r.seq, r.id)
-            for r in conn.execute(select(a.c.seq, a.c.id).where(a.c.seq.in_(list(part))))
-        )
+        q = select(a.c.seq, a.c.id, a.c.pub_date).where(a.c.seq.in_(list(part)))
+        out.update((r.seq, (r.id, day_of(r.pub_date))) for r in conn.execute(q))
     return out
 
 
@@ -902,12 +901,10 @@ def _candidate_pairs(
         for aid, _w in sorted(name_hits.items(), key=lambda x: -x[1])[:MAX_CANDIDATES]:
             c.setdefault(aid, "name")
         for s, _cos in near:
-            aid = seq_id.get(s)
-            if aid is not None:
-                c.setdefault(aid, "ann")
+            if s in seq_id and not _far(f.day, seq_id[s][1], params):
+                c.setdefault(seq_id[s][0], "ann")
         c.pop(f.id, None)
         cand[f.id] = c
-    _drop_far_neighbours(conn, order, cand, params)
 
     need = sorted({aid for c in cand.values() for aid in c} - new_ids)
     feats = {f.id: f for f in order}
@@ -927,7 +924,7 @@ def _candidate_pairs(
     pos = {f.id: i for i, f in enumerate(order)}
     pairs: list[Pair] = []
     for f in order:
-        for aid, how in cand[f.id].items():
+        for aid in cand[f.id]:
             g = feats.get(aid)
             if g is None:
                 continue
@@ -942,46 +939,15 @@ def _candidate_pairs(
             p.person = person_of(shared, idf, top_idf)
             p.recalls_date = recalls_day(g, f) if _earlier(f, g) else recalls_day(f, g)
             p.same_outlet = outlet.get(f.id) is not None and outlet.get(f.id) == outlet.get(aid)
-            if how == "ann" and _far_stranger(p.days, bool(shared), params):
-                continue  # outside the date window with nothing else in common
             pairs.append(p)
     return pairs
 
 
-def _far_stranger(days: int | None, shares_a_name: bool, params: Params) -> bool:
-    """A vector neighbour too far apart in time, with no name in common, to be the story."""
-    return days is not None and days > params.window_days and not shares_a_name
-
-
-def _drop_far_neighbours(
-    conn: Connection, order: list[Feat], cand: dict[str, dict[str, str]], params: Params
-) -> None:
-    """Drop vector neighbours outside the date window that share no name, before their
-    features are read: in a big archive most neighbours are look-alike stories of other years,
-    and reading all of them made a batch's cost grow with the store. (The pair loop applies
-    the same rule, :func:`_far_stranger`; this only spares the reading.)"""
-    ann_only = sorted({aid for c in cand.values() for aid, how in c.items() if how == "ann"})
-    if not ann_only:
-        return
-    a, e = schema.articles, schema.embeddings
-    day: dict[str, int | None] = {}
-    names: dict[str, set[str] | None] = {}
-    for part in in_chunks(ann_only):
-        q = (
-            select(a.c.id, a.c.pub_date, e.c.names)
-            .join(e, e.c.article_id == a.c.id)
-            .where(a.c.id.in_(list(part)))
-        )
-        for r in conn.execute(q):
-            day[r.id] = day_of(r.pub_date)
-            names[r.id] = set(r.names) if r.names is not None else None  # None: not stored
-    for f in order:
-        c = cand[f.id]
-        for aid in [x for x, how in c.items() if how == "ann" and x in day]:
-            d, their = day[aid], names[aid]
-            days = abs(f.day - d) if f.day is not None and d is not None else None
-            if their is not None and _far_stranger(days, bool(f.names & their), params):
-                del c[aid]
+def _far(day: int | None, other: int | None, params: Params) -> bool:
+    """A vector neighbour outside the date window: not a candidate. In a big archive most
+    neighbours are look-alike stories of other years; a report of the same story months
+    later shares a rare name with it, and the name look-up finds it at any distance."""
+    return day is not None and other is not None and abs(day - other) > params.window_days
 
 
 def _relations(

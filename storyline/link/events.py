@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -396,12 +396,14 @@ def _candidates(
     mspan: tuple[date, date] | None,
     *,
     extra: Sequence[str] = (),
+    keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Events of the same family that share an actor with the mention (or, for a mention
     without actors, that have none) and may lie in its time span, oldest first.
 
-    ``extra`` adds events found another way (those reported by a related article). Undated
-    candidates carry ``pub_span``, the stored range around their reports.
+    ``extra`` adds events found another way (those reported by a related article); ``keep``
+    filters them further. Undated candidates carry ``pub_span``, the stored range around
+    their reports.
     """
     found = blocked_events(
         conn, m["actor_ids"] or [""], mspan, fam=family(m["type"]), dated_only=not m["actor_ids"]
@@ -409,7 +411,10 @@ def _candidates(
     ids = set(found) | set(extra)
     if not ids:
         return []
-    rows = candidate_rows(conn, ids)
+    fam = family(m["type"])
+    rows = candidate_rows(
+        conn, ids, lambda r: family(r["type"]) == fam and (keep is None or keep(r))
+    )
     exact = [
         r["id"] for r in rows if not r["date"] and found.get(r["id"], (WIDE_LO, 0))[0] == WIDE_LO
     ]
@@ -417,8 +422,7 @@ def _candidates(
     for r in rows:
         if not r["date"]:
             r["pub_span"] = spans[r["id"]] if r["id"] in spans else range_span(*found[r["id"]])
-    fam = family(m["type"])
-    return [r for r in rows if family(r["type"]) == fam]
+    return rows
 
 
 BATCH_EVENTS = "event_rows"  # candidate events read in this transaction (dropped on write)
@@ -427,15 +431,18 @@ CANDIDATE_ROWS = select(*[_ev.c[c] for c in CANDIDATE_COLUMNS]).where(
 )
 
 
-def candidate_rows(conn: Connection, ids: set[str]) -> list[dict[str, Any]]:
-    """The events' :data:`CANDIDATE_COLUMNS` as fresh dicts, oldest first; each row is read
-    once per transaction (the mentions of a busy actor's week meet the same 300 events) and
-    forgotten when the linker writes it (:func:`forget_event`)."""
+def candidate_rows(
+    conn: Connection, ids: set[str], keep: Callable[[dict[str, Any]], bool] | None = None
+) -> list[dict[str, Any]]:
+    """The events' :data:`CANDIDATE_COLUMNS` as fresh dicts, oldest first, those ``keep``
+    passes only (copied after the test: a busy actor's week has 300 events, few of them of
+    the mention's kind); each row is read once per transaction (the mentions of that week
+    meet the same events) and forgotten when the linker writes it (:func:`forget_event`)."""
     cache = batch_cache(conn, BATCH_EVENTS)
     for part in in_chunks(sorted(i for i in ids if i not in cache)):
         for r in conn.execute(CANDIDATE_ROWS, {"ids": list(part)}).mappings():
             cache[r["id"]] = dict(r)
-    rows = [dict(cache[i]) for i in ids if i in cache]
+    rows = [dict(r) for i in ids if (r := cache.get(i)) is not None and (keep is None or keep(r))]
     return sorted(rows, key=lambda r: r["seq"])
 
 
@@ -465,8 +472,17 @@ def load_mentions(
     if only_unlinked:
         q = q.where(em.c.event_id.is_(None))
     rows = [dict(r) for r in conn.execute(q).mappings()]
-    # by date, then content: linking must not depend on article ids, paths or ingest order
-    rows.sort(key=lambda r: (r["pub_date"] or "9999", r["content_hash"], r["sentence"], r["start"]))
+    # by date, then content: linking must not depend on article ids, paths or ingest order;
+    # exact copies (one content hash) are taken in id order, not in the order of a query plan
+    rows.sort(
+        key=lambda r: (
+            r["pub_date"] or "9999",
+            r["content_hash"],
+            r["sentence"],
+            r["start"],
+            r["article_id"],
+        )
+    )
     return rows
 
 
@@ -520,9 +536,9 @@ def link_events(
         if not m["actor_ids"] and not _explicit_day(m) and not m["location"]:
             cands = []  # no actors, explicit day or place: compatible() can match nothing
         else:
-            cands = [
-                ev for ev in _candidates(conn, m, mspan, extra=sorted(extra)) if _viable(m, ev)
-            ]
+            cands = _candidates(
+                conn, m, mspan, extra=sorted(extra), keep=lambda ev, m=m: _viable(m, ev)
+            )
         for ev in cands:
             s = compatible(m, mspan, ev)
             if s > 0 and (best is None or s > best.score):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, distinct, func, insert, select, update
 
 from ..link.events import entity_info, next_seq, short_name
 from ..store import in_chunks, schema
@@ -23,14 +23,23 @@ MIN_OVERLAP = 0.5
 
 
 NEAR_LIMIT = 500  # events read per touched event at most: the nearest in time win
+_ev = schema.events
+NEAR_ROWS = select(_ev.c.id, _ev.c.actors, _ev.c.story_id, _ev.c.seq, _ev.c.date).where(
+    _ev.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
-def _near(conn: Connection, ev: dict[str, Any]) -> list[dict[str, Any]]:
+def _near(
+    conn: Connection, ev: dict[str, Any], seen: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Events within the time window of ``ev`` that share an actor with it (blocking by actor
-    and date through ``event_actors``: only those can be :func:`connected`)."""
+    and date through ``event_actors``: only those can be :func:`connected`), oldest first.
+
+    ``seen`` keeps the rows read during one :func:`link_stories` (which writes nothing until
+    it has read them all): the events of one busy actor's years are read once, not once per
+    touched event."""
     from ..link.events import blocked_events, event_span, stored_span
 
-    t = schema.events
     actors = sorted(set(ev["actors"] or []))
     if not actors:
         return []
@@ -39,10 +48,10 @@ def _near(conn: Connection, ev: dict[str, Any]) -> list[dict[str, Any]]:
     if where is not None:
         where = (where[0] - timedelta(days=WINDOW), where[1] + timedelta(days=WINDOW))
     ids = blocked_events(conn, actors, where, limit=NEAR_LIMIT)
-    if not ids:
-        return []
-    q = select(t.c.id, t.c.actors, t.c.story_id, t.c.seq, t.c.date).where(t.c.id.in_(sorted(ids)))
-    return [dict(r) for r in conn.execute(q.order_by(t.c.seq)).mappings()]
+    need = sorted(i for i in ids if i not in seen)
+    for part in in_chunks(need):
+        seen.update((r["id"], dict(r)) for r in conn.execute(NEAR_ROWS, {"ids": part}).mappings())
+    return sorted((seen[i] for i in ids if i in seen), key=lambda r: r["seq"])
 
 
 def connected(a: Iterable[str], b: Iterable[str]) -> bool:
@@ -70,6 +79,7 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
     rows: dict[str, dict[str, Any]] = {}
     ids = sorted(event_ids)  # a set from the caller: never depend on its iteration order
     stored: dict[str, dict[str, Any]] = {}
+    seen: dict[str, dict[str, Any]] = {}  # rows _near read
     for part in in_chunks(ids):  # read in bulk: this loop writes nothing
         q = select(t).where(t.c.id.in_(list(part)))
         stored.update((r["id"], dict(r)) for r in conn.execute(q).mappings())
@@ -79,7 +89,7 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
             continue
         rows[eid] = ev
         find(eid)
-        for other in _near(conn, ev):
+        for other in _near(conn, ev, seen):
             if other["id"] != eid and connected(ev["actors"] or [], other["actors"] or []):
                 rows.setdefault(other["id"], other)
                 parent[find(other["id"])] = find(eid)
@@ -127,34 +137,43 @@ def _distinct_names(ids: list[str], info: dict[str, tuple[str, str, list[str]]])
     return out[:2]
 
 
+_em = schema.event_mentions
+# a story's articles, counted in the covering index (event_id, article_id)
+STORY_ARTICLES = select(func.count(distinct(_em.c.article_id))).where(
+    _em.c.event_id.in_(select(_ev.c.id).where(_ev.c.story_id == bindparam("sid")))
+)
+
+
 def refresh_story(conn: Connection, sid: str) -> None:
-    """Recompute a story's dates, counts and title from its events."""
-    t, st, em, a = schema.events, schema.stories, schema.event_mentions, schema.articles
-    evs = [
-        dict(r)
-        for r in conn.execute(select(t).where(t.c.story_id == sid).order_by(t.c.seq)).mappings()
-    ]
+    """Recompute a story's dates, counts and title from its events.
+
+    A long-running story holds thousands of events, and every batch that adds one refreshes
+    it: its outlets come from its events' rows, and its articles are counted by the database
+    in a covering index, not read mention by mention with their articles."""
+    t, st = schema.events, schema.stories
+    evs = conn.execute(
+        select(t.c.id, t.c.date, t.c.actors, t.c.outlets)
+        .where(t.c.story_id == sid)
+        .order_by(t.c.seq)
+    ).all()
     if not evs:
         conn.execute(st.delete().where(st.c.id == sid))
         return
-    dates = sorted(e["date"] for e in evs if e["date"])
-    arts = {
-        r.article_id: r.outlet
-        for r in conn.execute(
-            select(em.c.article_id, a.c.outlet)
-            .join(a, a.c.id == em.c.article_id)
-            .where(em.c.event_id.in_([e["id"] for e in evs]))
-        )
-    }
+    dates = sorted(e.date for e in evs if e.date)
+    n_articles = conn.execute(STORY_ARTICLES, {"sid": sid}).scalar_one()
+    outlets = {o for e in evs for o in e.outlets or [] if o}
     counts: Counter[str] = Counter()
     for e in evs:
         # first-seen order, not set order: ties in most_common must not depend on the hash seed
-        counts.update(list(dict.fromkeys(e["actors"] or [])))
+        counts.update(list(dict.fromkeys(e.actors or [])))
     top = [x for x, _ in counts.most_common(6)]
     info = entity_info(conn, top)
     people = _distinct_names([x for x in top if x in info and info[x][1] == "PERSON"], info)
     names = people or _distinct_names([x for x in top if x in info], info)
-    title = " and ".join(names) if names else evs[0]["title"]
+    if names:
+        title = " and ".join(names)
+    else:
+        title = conn.execute(select(t.c.title).where(t.c.id == evs[0].id)).scalar_one()
     if dates:
         y0, y1 = dates[0][:4], dates[-1][:4]
         title += f", {y0}" if y0 == y1 else f", {y0}–{y1}"
@@ -163,8 +182,8 @@ def refresh_story(conn: Connection, sid: str) -> None:
         "date_start": dates[0] if dates else None,
         "date_end": dates[-1] if dates else None,
         "n_events": len(evs),
-        "n_articles": len(arts),
-        "n_outlets": len({o for o in arts.values() if o}),
+        "n_articles": int(n_articles),
+        "n_outlets": len(outlets),
     }
     if conn.execute(select(st.c.id).where(st.c.id == sid)).first():
         conn.execute(update(st).where(st.c.id == sid).values(**values))
