@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import insert, inspect, select, text
 
 from storyline.link import embed
+from storyline.link.articles import SEQ_HITS
 from storyline.link.entities import _store_surnames, person_key_rows
 from storyline.link.events import (
     BUCKET_DAYS,
@@ -355,21 +356,30 @@ def test_blocking_reads_only_a_covering_index_and_old_indexes_are_replaced(tmp_p
     assert all("COVERING INDEX" in p for p in plans), plans
 
 
-def test_a_story_is_counted_in_a_covering_index_and_the_old_index_is_replaced(tmp_path):
+def test_story_counts_and_vector_hits_read_covering_indexes_that_replace_the_old(tmp_path):
     path = tmp_path / "v3.db"
     s = open_store(path)
-    with s.transaction() as conn:  # a schema-3 store: event mentions indexed by event alone
+    with s.transaction() as conn:  # a schema-3 store: the single-column indexes
         conn.execute(text("DROP INDEX ix_event_mentions_event"))
         conn.execute(text("CREATE INDEX ix_event_mentions_event_id ON event_mentions (event_id)"))
+        conn.execute(text("DROP INDEX ix_articles_seq_day"))
+        conn.execute(text("CREATE INDEX ix_articles_seq ON articles (seq)"))
         conn.execute(text("UPDATE meta SET value = '3' WHERE key = 'schema_version'"))
     s.close()
     s = open_store(path)
     with s.read() as conn:
-        names = {ix["name"] for ix in inspect(conn).get_indexes("event_mentions")}
-        sql = STORY_ARTICLES.params(sid="st-x").compile(
-            conn, compile_kwargs={"literal_binds": True}
-        )
-        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+        names = {
+            ix["name"]
+            for t in ("event_mentions", "articles")
+            for ix in inspect(conn).get_indexes(t)
+        }
+        plans = []
+        for q in (STORY_ARTICLES.params(sid="st-x"), SEQ_HITS.params(seqs=[1, 2])):
+            sql = q.compile(conn, compile_kwargs={"literal_binds": True})
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            plans.append(" ".join(str(r[-1]) for r in plan))
     s.close()
-    assert "ix_event_mentions_event" in names and "ix_event_mentions_event_id" not in names
-    assert "COVERING INDEX ix_event_mentions_event" in plan, plan
+    assert {"ix_event_mentions_event", "ix_articles_seq_day"} <= names
+    assert not {"ix_event_mentions_event_id", "ix_articles_seq"} & names
+    assert "COVERING INDEX ix_event_mentions_event" in plans[0], plans
+    assert "COVERING INDEX ix_articles_seq_day" in plans[1], plans

@@ -37,7 +37,7 @@ from itertools import chain
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from ..store import Store, in_chunks, schema
 from . import embed
@@ -658,14 +658,19 @@ def _names_of_ids(conn: Connection, ids: Sequence[str]) -> dict[str, set[str]]:
     return out
 
 
+_a = schema.articles
+# the ANN index's hits, read in the covering index (seq, id, pub_date): no article row
+SEQ_HITS = select(_a.c.seq, _a.c.id, _a.c.pub_date).where(
+    _a.c.seq.in_(bindparam("seqs", expanding=True))
+)
+
+
 def _seq_to_id(conn: Connection, seqs: Iterable[int]) -> dict[int, tuple[str, int | None]]:
     """Article seq (the ANN index's key) -> (id, publication day)."""
-    a = schema.articles
-    seqs = list(set(seqs))
     out: dict[int, tuple[str, int | None]] = {}
-    for part in in_chunks(seqs):
-        q = select(a.c.seq, a.c.id, a.c.pub_date).where(a.c.seq.in_(list(part)))
-        out.update((r.seq, (r.id, day_of(r.pub_date))) for r in conn.execute(q))
+    for part in in_chunks(sorted(set(seqs))):
+        rows = conn.execute(SEQ_HITS, {"seqs": list(part)})
+        out.update((r.seq, (r.id, day_of(r.pub_date))) for r in rows)
     return out
 
 

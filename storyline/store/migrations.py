@@ -115,17 +115,22 @@ def _v3(conn: Connection, dialect: str) -> None:
 
 
 def _v4(conn: Connection, dialect: str) -> None:
-    """A covering index for a story's article count: (event_id, article_id) in place of
-    (event_id) on ``event_mentions``. A story of thousands of events was counted by reading
-    each of their mentions' rows, a random page apiece in a big store."""
+    """Covering indexes in place of two single-column ones: ``event_mentions (event_id,
+    article_id)`` for a story's article count, ``articles (seq, id, pub_date)`` for the ANN
+    index's hits. A story of thousands of events was counted by reading each mention's row,
+    and each vector neighbour cost an article row: a random page apiece in a big store."""
     from sqlalchemy import text
 
-    have = {ix["name"] for ix in inspect(conn).get_indexes("event_mentions")}
-    for ix in schema.event_mentions.indexes:
-        if ix.name not in have:
-            ix.create(conn)
-    if "ix_event_mentions_event_id" in have:
-        conn.execute(text("DROP INDEX ix_event_mentions_event_id"))
+    for table, old in (
+        (schema.event_mentions, "ix_event_mentions_event_id"),
+        (schema.articles, "ix_articles_seq"),
+    ):
+        have = {ix["name"] for ix in inspect(conn).get_indexes(table.name)}
+        for ix in table.indexes:
+            if ix.name not in have:
+                ix.create(conn)
+        if old in have:
+            conn.execute(text(f"DROP INDEX {old}"))
 
 
 # (version, what it does, function). Append; never edit a released migration.
@@ -133,7 +138,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection, str], None]]] = [
     (1, "initial schema", _v1),
     (2, "blocking tables for linking at scale", _v2),
     (3, "covering indexes for event blocking", _v3),
-    (4, "covering index for story counts", _v4),
+    (4, "covering indexes for story counts and vector neighbours", _v4),
 ]
 LATEST = MIGRATIONS[-1][0]
 

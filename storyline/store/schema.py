@@ -76,7 +76,8 @@ articles = Table(
     Index("ix_articles_pub_date", "pub_date"),
     Index("ix_articles_outlet", "outlet"),
     Index("ix_articles_hash", "content_hash"),
-    Index("ix_articles_seq", "seq"),
+    # covering for the ANN index's hits (keyed by seq): their id and date without the row
+    Index("ix_articles_seq_day", "seq", "id", "pub_date"),
     Index("ix_articles_cluster", "cluster_id"),
     Index("ix_articles_linked", "linked"),
 )
