@@ -665,7 +665,7 @@ SEQ_HITS = select(_a.c.seq, _a.c.id, _a.c.pub_date).where(
 )
 
 
-def _seq_to_id(conn: Connection, seqs: Iterable[int]) -> dict[int, tuple[str, int | None]]:
+def _hits_by_seq(conn: Connection, seqs: Iterable[int]) -> dict[int, tuple[str, int | None]]:
     """Article seq (the ANN index's key) -> (id, publication day)."""
     out: dict[int, tuple[str, int | None]] = {}
     for part in in_chunks(sorted(set(seqs))):
@@ -887,7 +887,7 @@ def _candidate_pairs(
         if len(by_bucket[key]) < MAX_PER_BUCKET:  # 500 copies of one wire story: a sample will do
             by_bucket[key].append(aid)
     hits = index.search(np.stack([f.vector for f in order]), params.ann_k + 1)
-    seq_id = _seq_to_id(conn, (s for row in hits for s, _ in row))
+    by_seq = _hits_by_seq(conn, (s for row in hits for s, _ in row))
 
     cand: dict[str, dict[str, str]] = {}  # new id -> candidate id -> how found
     for f, near in zip(order, hits, strict=True):
@@ -906,8 +906,8 @@ def _candidate_pairs(
         for aid, _w in sorted(name_hits.items(), key=lambda x: -x[1])[:MAX_CANDIDATES]:
             c.setdefault(aid, "name")
         for s, _cos in near:
-            if s in seq_id and not _far(f.day, seq_id[s][1], params):
-                c.setdefault(seq_id[s][0], "ann")
+            if s in by_seq and not _far(f.day, by_seq[s][1], params):
+                c.setdefault(by_seq[s][0], "ann")
         c.pop(f.id, None)
         cand[f.id] = c
 
