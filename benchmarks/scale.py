@@ -960,7 +960,7 @@ def measure(
     then link, each timed, one result per batch. The first batch meets the page cache the
     growth left; the next ones the pages their predecessors read, as in a running store.
     ``held_out``: one more batch, then added twice by :func:`replay` (left out of the store)."""
-    from storyline.link import embed, link_new
+    from storyline.link import link_new
 
     if in_place:
         store = grown
@@ -972,15 +972,8 @@ def measure(
     try:
         sync_s = sync_index(store)  # a copied store's index is loaded once, outside the timing
         for rnd, items in enumerate(batches, 1):
-            # the passage vectors, as the ingest's workers hand them over (outside the timing)
-            arts = [a for a, _ann in items]
-            vecs = embed.passage_vectors([embed.passage(a.title, a.text) for a in arts])
-            vectors = {a.id: v for a, v in zip(arts, vecs, strict=True)}
-            batch = store.start_batch([f"scale-bench-{rnd}"])
-            t0 = time.perf_counter()
-            with store.transaction() as conn:
-                added = store.add_articles(conn, items, batch)
-            write_s = time.perf_counter() - t0
+            vectors = passage_vectors(items)
+            added, write_s = timed_write(store, items, f"scale-bench-{rnd}")
             stories = StorySampler(sample)
             steps, mb0 = StepTimer(), read_mb()
             t0 = time.perf_counter()
@@ -1017,6 +1010,25 @@ def measure(
     return out
 
 
+def passage_vectors(items: list) -> dict[str, Any]:
+    """The batch's passage vectors, as the ingest's workers hand them to the linker (computed
+    outside the timing)."""
+    from storyline.link import embed
+
+    arts = [a for a, _ann in items]
+    vecs = embed.passage_vectors([embed.passage(a.title, a.text) for a in arts])
+    return {a.id: v for a, v in zip(arts, vecs, strict=True)}
+
+
+def timed_write(store: Any, items: list, name: str) -> tuple[list[str], float]:
+    """``Store.add_articles`` in one transaction: (ids added, seconds)."""
+    batch = store.start_batch([name])
+    t0 = time.perf_counter()
+    with store.transaction() as conn:
+        added = store.add_articles(conn, items, batch)
+    return added, time.perf_counter() - t0
+
+
 def read_mb() -> float:
     """Bytes this process has read from disk so far (Linux), in MB; 0 where unknown."""
     try:
@@ -1042,9 +1054,7 @@ def replay(store: Any, items: list) -> dict[str, Any]:
     from storyline.link import embed, link_new
     from storyline.store import BATCH_CACHE, schema
 
-    arts = [a for a, _ann in items]
-    vecs = embed.passage_vectors([embed.passage(a.title, a.text) for a in arts])
-    vectors = {a.id: v for a, v in zip(arts, vecs, strict=True)}
+    vectors = passage_vectors(items)
     conn = store.engine.connect()
     outer = conn.begin()
     if store.dialect == "sqlite":
@@ -1061,11 +1071,7 @@ def replay(store: Any, items: list) -> dict[str, Any]:
     embed.VectorIndex.save = lambda self: None
     seqs: list[int] = []
     try:
-        batch = store.start_batch(["scale-bench-replay"])
-        t0 = time.perf_counter()
-        with store.transaction() as c:
-            added = store.add_articles(c, items, batch)
-        write_s = time.perf_counter() - t0
+        added, write_s = timed_write(store, items, "scale-bench-replay")
         steps, mb0 = StepTimer(), read_mb()
         t0 = time.perf_counter()
         with steps.patched():
@@ -1183,8 +1189,13 @@ class StorySampler:
 # -- report ---------------------------------------------------------------------------------
 
 
+def _series(r: dict) -> tuple[str, int, int, int]:
+    """What a result is compared with across sizes: backend, batch size, batch number, replay."""
+    return r["backend"], r["added"], r.get("round", 1), r.get("replay", 0)
+
+
 def _result_key(r: dict) -> tuple:
-    return (r["backend"], r["size"], r["added"], r.get("round", 1), r.get("replay", 0))
+    return (*_series(r), r["size"])
 
 
 def _batch_label(r: dict) -> str:
@@ -1201,7 +1212,7 @@ def print_table(results: list[dict]) -> str:
     base: dict[tuple, float] = {}  # per backend, batch size, batch number and replay
     for r in results:
         per_k = r["link_s"] * 1000 / max(1, r["added"])
-        key = (r["backend"], r["added"], r.get("round", 1), r.get("replay", 0))
+        key = _series(r)
         base.setdefault(key, per_k)
         lines.append(
             f"{r['backend']:10} {r['size']:9,} {r['added']:5} {_batch_label(r):>2} "
@@ -1229,12 +1240,8 @@ def plot(results: list[dict], png: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-
-    def curve(r: dict) -> tuple[str, int, int, int]:
-        return r["backend"], r["added"], r.get("round", 1), r.get("replay", 0)
-
-    for name, n, rnd, rep in dict.fromkeys(map(curve, results)):
-        rs = [r for r in results if curve(r) == (name, n, rnd, rep)]
+    for name, n, rnd, rep in dict.fromkeys(map(_series, results)):
+        rs = [r for r in results if _series(r) == (name, n, rnd, rep)]
         xs = [r["size"] for r in rs]
         k = 1000 / n
         tag = f"{name}, batch {rnd}"
