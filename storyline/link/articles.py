@@ -889,25 +889,30 @@ def _candidate_pairs(
     hits = index.search(np.stack([f.vector for f in order]), params.ann_k + 1)
     by_seq = _hits_by_seq(conn, (s for row in hits for s, _ in row))
 
-    cand: dict[str, dict[str, str]] = {}  # new id -> candidate id -> how found
+    # new id -> its candidates in the order found (LSH, then names, then vectors): a dict as
+    # an ordered set
+    cand: dict[str, dict[str, None]] = {}
     for f, near in zip(order, hits, strict=True):
-        c: dict[str, str] = {}
+        c: dict[str, None] = {}
         if f.n_shingles:
             bucket_hits = Counter(
                 chain.from_iterable(by_bucket.get(b, ()) for b in lsh_keys(f.minhash))
             )
-            for aid, _n in bucket_hits.most_common(MAX_CANDIDATES):
-                c[aid] = "lsh"
+            c.update(dict.fromkeys(aid for aid, _n in bucket_hits.most_common(MAX_CANDIDATES)))
         name_hits: dict[str, float] = defaultdict(float)
         for n in f.names:
             if n in by_name:
                 for aid in by_name[n]:
                     name_hits[aid] += idf[n]
-        for aid, _w in sorted(name_hits.items(), key=lambda x: -x[1])[:MAX_CANDIDATES]:
-            c.setdefault(aid, "name")
-        for s, _cos in near:
-            if s in by_seq and not _far(f.day, by_seq[s][1], params):
-                c.setdefault(by_seq[s][0], "ann")
+        top = sorted(name_hits.items(), key=lambda x: -x[1])[:MAX_CANDIDATES]
+        c.update(dict.fromkeys(aid for aid, _w in top))
+        c.update(
+            dict.fromkeys(
+                by_seq[s][0]
+                for s, _cos in near
+                if s in by_seq and not _far(f.day, by_seq[s][1], params)
+            )
+        )
         c.pop(f.id, None)
         cand[f.id] = c
 

@@ -405,13 +405,13 @@ def _candidates(
     filters them further. Undated candidates carry ``pub_span``, the stored range around
     their reports.
     """
+    fam = family(m["type"])
     found = blocked_events(
-        conn, m["actor_ids"] or [""], mspan, fam=family(m["type"]), dated_only=not m["actor_ids"]
+        conn, m["actor_ids"] or [""], mspan, fam=fam, dated_only=not m["actor_ids"]
     )
     ids = set(found) | set(extra)
     if not ids:
         return []
-    fam = family(m["type"])
     rows = candidate_rows(
         conn, ids, lambda r: family(r["type"]) == fam and (keep is None or keep(r))
     )
