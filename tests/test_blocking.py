@@ -129,7 +129,8 @@ def test_an_event_created_and_reindexed_in_one_transaction_keeps_only_its_last_r
     next rewrite in the same transaction must still replace them."""
     m = dict(id="em-1", type="CONSULT", mode=None, status="happened", timex=0, trigger="met")
     m.update(date=D.isoformat(), date_end=None, precision="day", article_id="a1")
-    m.update(pub_date=D.isoformat(), location=None, actor_ids=["per:xi"])
+    m.update(pub_date=D.isoformat(), outlet=None, location=None, actor_ids=["per:xi"])
+    m.update(actors=["Xi Jinping"], targets=[])
     ea = schema.event_actors
     with store.transaction() as conn:
         eid = _create(conn, m)

@@ -8,9 +8,10 @@ runs the whole real pipeline (spaCy model included) on small generated texts.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from storyline.link import link_new
 from storyline.records import (
@@ -355,6 +356,70 @@ def test_utterances_group_wordings_of_one_statement(store):
     assert {q["speaker_id"] for q in qs} == {"per:vladimir-putin"}
     ut = rows(store, "utterances", id=by_text[wordings[0]]["utterance_id"])[0]
     assert ut["n_quotes"] == 2
+
+
+def putin_quote(aid: str, words: str, pub: str) -> tuple:
+    art, ann = make(aid, [f'Putin said: "{words}."'], pub, aid)
+    mention(ann, "Putin", "PERSON", canonical="Vladimir Putin")
+    s = ann.sentences[0]
+    ann.quotes.append(
+        Quote(
+            s.start + 13,
+            s.end - 2,
+            words,
+            "direct",
+            0,
+            speaker="Putin",
+            speaker_canonical="Vladimir Putin",
+        )
+    )
+    return art, ann
+
+
+def test_a_batch_meets_its_own_statements_and_the_speakers_most_recent_first(
+    any_store, monkeypatch
+):
+    """A batch's speakers are read once: a wording later in the batch must still meet the
+    statement an earlier one started; the cap keeps the most recently quoted statements, the
+    undated last, on both backends."""
+    words = "We highly value the balanced position of our Chinese friends on Ukraine"
+    other = "Sanctions will never stop the Russian economy from growing"
+    day = date(2022, 9, 15).toordinal()
+    stored = [  # (id, text, day_last)
+        ("ut-old", words, day - 10),  # the same statement, but older than the two below
+        ("ut-new1", "The weather in Samarkand is fine today", day - 2),
+        ("ut-new2", "Our trade grew by a quarter this year", day - 1),
+        ("ut-undated", other, None),
+    ]
+    with any_store.transaction() as conn:
+        conn.execute(
+            insert(schema.utterances),
+            [
+                {
+                    "id": i,
+                    "speaker_id": "per:vladimir-putin",
+                    "speaker": "Vladimir Putin",
+                    "text": t,
+                    "n_quotes": 1,
+                    "day_first": d,
+                    "day_last": d,
+                }
+                for i, t, d in stored
+            ],
+        )
+    monkeypatch.setattr("storyline.link.utterances.MAX_GROUPS", 2)
+    two = [putin_quote("a", words, "2022-09-15"), putin_quote("b", words + " too", "2022-09-15")]
+    add(any_store, *two)
+    got = {q["article_id"]: q["utterance_id"] for q in rows(any_store, "quotes")}
+    assert got["a"] == got["b"] and got["a"] not in {i for i, _, _ in stored}
+    assert rows(any_store, "utterances", id=got["a"])[0]["n_quotes"] == 2
+
+    monkeypatch.setattr("storyline.link.utterances.MAX_GROUPS", 4)  # every dated one
+    add(any_store, putin_quote("c", other, "2022-09-16"))
+    monkeypatch.setattr("storyline.link.utterances.MAX_GROUPS", 6)  # the undated one too
+    add(any_store, putin_quote("d", other, "2022-09-16"))
+    got = {q["article_id"]: q["utterance_id"] for q in rows(any_store, "quotes")}
+    assert got["c"] != "ut-undated" and got["d"] in ("ut-undated", got["c"])
 
 
 @pytest.mark.model

@@ -235,6 +235,8 @@ class EntityIndex:
     names: dict[str, str] = field(default_factory=dict)  # entity id -> display name
     # single name -> the one stored full name it stands for (None: several), cached by resolve()
     surnames: dict[str, str | None] = field(default_factory=dict)
+    # a name no article of the batch resolves -> the stored entity it names, if any (resolve)
+    stored: dict[str, str | None] = field(default_factory=dict)
 
     def add(self, article_id: str, surface: str, entity_id: str) -> None:
         self.by_article[article_id].setdefault(fold(surface), entity_id)
@@ -551,6 +553,12 @@ def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | N
     for cand in (fold(name), person_name(name)):
         if cand in local:
             return local[cand]
+    if name not in index.stored:  # "police", quoted in 50 articles: looked up once per batch
+        index.stored[name] = _stored_entity(conn, index, name)
+    return index.stored[name]
+
+
+def _stored_entity(conn: Connection, index: EntityIndex, name: str) -> str | None:
     iso = country_of(name)
     if iso:
         return f"country:{iso.lower()}"

@@ -9,6 +9,7 @@ Event ids come from the first mention's id, so they stay put as batches arrive.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections import Counter
@@ -18,7 +19,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Integer, bindparam, func, insert, select, text, update
 
 from ..store import in_chunks, schema
 from .entities import EntityIndex, fold, resolve
@@ -231,13 +232,19 @@ def batch_cache(conn: Connection, key: str) -> dict[Any, Any]:
 
 
 BIG_EVENT = 20  # reports: an event this big is refreshed once per batch, not once per mention
+ASSIGNED = "event_assignments"  # event id -> its mentions linked but not yet written
 
 # The linker's per-mention statements, built once: building and cache-keying a SQLAlchemy
 # expression costs several times what SQLite takes to run these look-ups.
 _em, _ev, _ea, _a = schema.event_mentions, schema.events, schema.event_actors, schema.articles
 SET_EVENT = update(_em).where(_em.c.id == bindparam("mid")).values(event_id=bindparam("eid"))
 EVENT_MENTIONS = (
-    select(_em, _a.c.outlet.label("outlet"), _a.c.pub_date.label("pub_date"))
+    select(
+        _em,
+        _a.c.outlet.label("outlet"),
+        _a.c.pub_date.label("pub_date"),
+        _a.c.content_hash.label("content_hash"),
+    )
     .join(_a, _a.c.id == _em.c.article_id)
     .where(_em.c.event_id == bindparam("eid"))
     .order_by(_a.c.content_hash, _em.c.sentence, _em.c.start)  # ties: by content
@@ -246,6 +253,25 @@ EVENT_ACTORS = select(_ev.c.actors).where(_ev.c.id == bindparam("eid"))
 UPDATE_EVENT = update(_ev).where(_ev.c.id == bindparam("eid_"))  # SET: the keys passed
 DROP_BLOCKS = _ea.delete().where(_ea.c.event_id == bindparam("eid"))
 STORED_SPAN = select(_ea.c.day_lo, _ea.c.day_hi).where(_ea.c.event_id == bindparam("eid")).limit(1)
+
+
+def assign_mention(conn: Connection, m: dict[str, Any], eid: str) -> None:
+    """Link a mention to an event; written with the others in one statement before anything
+    reads mentions by event from the store (:func:`write_assignments`; :func:`refresh_event`
+    takes them from here). On PostgreSQL one UPDATE per mention is one round trip."""
+    batch_cache(conn, ASSIGNED).setdefault(eid, []).append(m)
+
+
+def write_assignments(conn: Connection) -> None:
+    """Write the pending mention -> event links."""
+    pending = batch_cache(conn, ASSIGNED)
+    rows = [{"mid": m["id"], "eid": eid} for eid, ms in pending.items() for m in ms]
+    if rows:
+        conn.execute(SET_EVENT, rows if len(rows) > 1 else rows[0])
+    pending.clear()
+
+
+BLOCK_COLUMNS = ("event_id", "entity_id", "bucket", "family", "dated", "day_lo", "day_hi")
 
 
 def index_event(
@@ -257,7 +283,6 @@ def index_event(
     dated: bool,
 ) -> None:
     """Rewrite an event's blocking rows (``event_actors``) after its date or actors changed."""
-    ea = schema.event_actors
     lo, hi = day_range(*where) if where else (WIDE_LO, WIDE_HI)
     fam = family(etype)
     written = batch_cache(conn, BLOCKS_WRITTEN)
@@ -268,20 +293,22 @@ def index_event(
     written[eid] = state
     if before is not NEW_EVENT:  # an event created in this transaction has no rows yet
         conn.execute(DROP_BLOCKS, {"eid": eid})
-    rows = [
-        {
-            "event_id": eid,
-            "entity_id": k,
-            "bucket": b,
-            "family": fam,
-            "dated": dated,
-            "day_lo": lo,
-            "day_hi": hi,
-        }
-        for k in list(dict.fromkeys(actors)) or [""]
-        for b in buckets(lo, hi)
-    ]
-    conn.execute(insert(ea), rows)
+    keys = list(dict.fromkeys(actors)) or [""]
+    rows = [(eid, k, b, fam, dated, lo, hi) for k in keys for b in buckets(lo, hi)]
+    # one multi-row INSERT: an executemany costs a pipeline sync per event on PostgreSQL
+    params = {
+        f"{c}_{i}": v for i, row in enumerate(rows) for c, v in zip(BLOCK_COLUMNS, row, strict=True)
+    }
+    conn.execute(_insert_blocks(len(rows)), params)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_blocks(n: int) -> Any:
+    """INSERT of ``n`` blocking rows, parameters named ``<column>_<row>``: built and compiled
+    once per ``n`` (SQLAlchemy compiles a multi-row ``insert().values()`` on every call)."""
+    rows = (", ".join(f":{c}_{i}" for c in BLOCK_COLUMNS) for i in range(n))
+    values = ", ".join(f"({r})" for r in rows)
+    return text(f"INSERT INTO event_actors ({', '.join(BLOCK_COLUMNS)}) VALUES {values}")
 
 
 def blocked_events(
@@ -387,6 +414,7 @@ CANDIDATE_COLUMNS = (
     "location",
     "actors",
     "n_articles",
+    "status_history",  # (two entries at most: a status changes to "happened" once)
 )
 
 
@@ -502,6 +530,7 @@ def link_events(
     mentions = load_mentions(conn, article_ids)
     for m in mentions:
         m["actor_ids"] = _actor_ids(conn, index, m)
+    entity_info(conn, sorted({a for m in mentions for a in m["actor_ids"]}))  # in one look-up
     parties = article_parties(mentions)
     for m in mentions:
         if need_date and not m["pub_date"] and not m["date"]:
@@ -515,13 +544,13 @@ def link_events(
         sole = main_event(slot_events.get(slot, Counter()), m["status"])
         if not m["actor_ids"] and near and 0 <= m["sentence"] - near[1] <= NEAR_SENTENCES:
             # "the meeting" right after "Putin and Xi met": the same event, actors left implicit
-            conn.execute(SET_EVENT, {"mid": m["id"], "eid": near[0]})
+            assign_mention(conn, m, near[0])
             refresh_event(conn, near[0])
             continue
         if not m["actor_ids"] and sole:
             # "Thursday's meeting" later in an article about one meeting of named people: that
             # meeting (its explicit time then dates it)
-            conn.execute(SET_EVENT, {"mid": m["id"], "eid": sole})
+            assign_mention(conn, m, sole)
             refresh_event(conn, sole)
             touched.add(sole)
             continue
@@ -546,23 +575,26 @@ def link_events(
         if best is None and m["timex"] is None and m["status"] == "happened" and mspan:
             best = _recalled(conn, m, mspan)
         if best is None:
-            eid = _create(conn, m)
+            eid = _create(conn, m)  # written whole, from this mention: nothing to refresh
+            assign_mention(conn, m, eid)
         else:
             eid = best.row["id"]
-            _absorb(conn, best.row, m)
-        conn.execute(SET_EVENT, {"mid": m["id"], "eid": eid})
-        if best is None:
-            refresh_event(conn, eid, only=m)
-        elif (best.row.get("n_articles") or 0) >= BIG_EVENT:
-            dirty.add(eid)  # 5,000 wire copies: one vote more changes little until the end
-        else:
-            refresh_event(conn, eid)  # later mentions of the batch see its date and place
+            changed = _absorb(best.row, m)
+            assign_mention(conn, m, eid)
+            if (best.row.get("n_articles") or 0) >= BIG_EVENT:
+                # 5,000 wire copies: one vote more changes little until the end
+                forget_event(conn, eid)
+                conn.execute(UPDATE_EVENT, {"eid_": eid, **changed})
+                dirty.add(eid)
+            else:
+                refresh_event(conn, eid, changed)  # later mentions see its date and place
         if m["actor_ids"]:  # only a mention naming its actors can stand for "the meeting"
             recent[slot] = (eid, m["sentence"])
             slot_events.setdefault(slot, Counter())[(eid, m["status"])] += 1
         touched.add(eid)
     for eid in sorted(dirty):
         refresh_event(conn, eid)
+    write_assignments(conn)
     return touched
 
 
@@ -573,6 +605,7 @@ def related_events(conn: Connection, article_id: str) -> set[str]:
     rel = related_articles(conn, article_id)
     if not rel:
         return set()
+    write_assignments(conn)
     em = schema.event_mentions
     q = select(em.c.event_id).where(em.c.article_id.in_(sorted(rel)), em.c.event_id.is_not(None))
     return {r.event_id for r in conn.execute(q.distinct())}
@@ -593,6 +626,7 @@ def event_pub_spans(conn: Connection, eids: Sequence[str]) -> dict[str, tuple[da
     out: dict[str, tuple[date, date] | None] = {e: None for e in eids}
     if not eids:
         return out
+    write_assignments(conn)
     pubs: dict[str, list[date]] = {}
     for eid, v in conn.execute(
         select(em.c.event_id, a.c.pub_date)
@@ -636,6 +670,7 @@ def _recalled(conn: Connection, m: dict[str, Any], mspan: tuple[date, date]) -> 
 
     if not m["mode"] or not m["actor_ids"]:
         return None
+    write_assignments(conn)  # has_explicit_date reads mentions by event
     best: Candidate | None = None
     for ev in _candidates(conn, m, (date(1900, 1, 1), mspan[1])):
         if ev["mode"] != m["mode"] or not ev["date"] or ev["date"] > mspan[1].isoformat():
@@ -674,67 +709,53 @@ def entity_info(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, st
     need = [x for x in ids if x not in cache]
     if need:
         et = schema.entities
-        for r in conn.execute(
-            select(et.c.id, et.c.name, et.c.type, et.c.aliases).where(et.c.id.in_(need))
-        ):
-            cache[r.id] = (r.name, r.type, list(r.aliases or []))
-    return {x: cache[x] for x in ids if x in cache}
+        cache.update(dict.fromkeys(need))  # ids with no row ("country:fr" never mentioned)
+        for part in in_chunks(need):
+            for r in conn.execute(
+                select(et.c.id, et.c.name, et.c.type, et.c.aliases).where(et.c.id.in_(part))
+            ):
+                cache[r.id] = (r.name, r.type, list(r.aliases or []))
+    return {x: v for x in ids if (v := cache[x]) is not None}
 
 
 def _create(conn: Connection, m: dict[str, Any]) -> str:
-    ev = schema.events
+    """A new event from one mention, written whole (its date, place and title are the
+    mention's: no update after the insert)."""
     eid = event_id(m["id"])
-    seq = next_seq(conn, ev)
     status = m["status"] if m["status"] in EVENT_STATUSES else "unknown"
-    dated = m["timex"] is not None
+    values, where = summarise(conn, [m], m["actor_ids"])
     forget_event(conn, eid)
     batch_cache(conn, BLOCKS_WRITTEN)[eid] = NEW_EVENT
     conn.execute(
-        insert(ev),
+        insert(schema.events),
         {
             "id": eid,
-            "seq": seq,
-            "type": m["type"],
-            "mode": m["mode"],
-            "title": m["trigger"],
-            "date": m["date"] if dated else None,
-            "date_end": m["date_end"] if dated else None,
-            "precision": m["precision"] if dated else None,
+            "seq": next_seq(conn, schema.events),
             "status": status,
             "status_history": [
                 {"status": status, "article": m["article_id"], "date": m["pub_date"]}
             ],
-            "location": m["location"],
             "actors": m["actor_ids"],
+            **values,
         },
     )
+    index_event(conn, eid, values["type"], m["actor_ids"], where, dated=bool(values["date"]))
     return eid
 
 
-def _absorb(conn: Connection, row: dict[str, Any], m: dict[str, Any]) -> None:
-    """Add a mention's actors and status change to an event row."""
-    ev = schema.events
+def _absorb(row: dict[str, Any], m: dict[str, Any]) -> dict[str, Any]:
+    """Add a mention's actors and status change to an event row; return the changed columns."""
     actors = list(row["actors"] or [])
     for a in m["actor_ids"]:
         if a not in actors:
             actors.append(a)
-    if "status_history" not in row:
-        row["status_history"] = conn.execute(
-            select(ev.c.status_history).where(ev.c.id == row["id"])
-        ).scalar_one()
     history = list(row["status_history"] or [])
     status = row["status"]
-    new = m["status"]
-    if new == "happened" and status != "happened":
+    if m["status"] == "happened" and status != "happened":
         status = "happened"
         history.append({"status": "happened", "article": m["article_id"], "date": m["pub_date"]})
-    conn.execute(
-        update(ev)
-        .where(ev.c.id == row["id"])
-        .values(actors=actors, status=status, status_history=history)
-    )
-    forget_event(conn, row["id"])
     row.update(actors=actors, status=status, status_history=history)
+    return {"actors": actors, "status": status, "status_history": history}
 
 
 def _day(value: str | None) -> str | None:
@@ -767,26 +788,41 @@ def _vote_date(ms: list[dict[str, Any]]) -> tuple[str | None, str | None, str | 
     return top, end, best_prec
 
 
-def refresh_event(conn: Connection, eid: str, *, only: dict[str, Any] | None = None) -> None:
+def refresh_event(conn: Connection, eid: str, changed: dict[str, Any] | None = None) -> None:
     """Recompute an event's date, place, outlets and title from all its mentions.
 
-    ``only``: the one mention of an event just created from it (no need to read it back).
-    """
-    if only is not None:
-        ms = [only]
-        row: Any = {"actors": only["actor_ids"]}
-    else:
-        ms = [dict(r) for r in conn.execute(EVENT_MENTIONS, {"eid": eid}).mappings()]
+    ``changed``: the columns :func:`_absorb` just changed (actors among them), written with
+    the rest in one UPDATE."""
+    ms = [dict(r) for r in conn.execute(EVENT_MENTIONS, {"eid": eid}).mappings()]
+    ms += batch_cache(conn, ASSIGNED).get(eid, [])  # its mentions not written yet
+    ms.sort(key=lambda m: (m["content_hash"], m["sentence"], m["start"]))
+    if changed is None:
         row = conn.execute(EVENT_ACTORS, {"eid": eid}).mappings().first()
-    if row is None or not ms:
+        if row is None:
+            return
+        changed = {}
+        actors = list(row["actors"] or [])
+    else:
+        actors = list(changed["actors"])
+    if not ms:
         return
+    values, where = summarise(conn, ms, actors)
+    forget_event(conn, eid)
+    conn.execute(UPDATE_EVENT, {"eid_": eid, **values, **changed})
+    index_event(conn, eid, values["type"], actors, where, dated=bool(values["date"]))
+
+
+def summarise(
+    conn: Connection, ms: list[dict[str, Any]], actors: list[str]
+) -> tuple[dict[str, Any], tuple[date, date] | None]:
+    """An event's derived columns (date, place, outlets, counts, title) from its mentions,
+    and the span its blocking rows cover."""
     d, d_end, prec = _vote_date(ms)
     places = Counter(m["location"] for m in ms if m["location"])
     location = places.most_common(1)[0][0] if places else None
     outlets = sorted({m["outlet"] for m in ms if m["outlet"]})
     n_articles = len({m["article_id"] for m in ms})
     actor_count: Counter[str] = Counter()
-    actors = list(row["actors"] or [])
     names: dict[str, tuple[str, str]] = {}
     full: dict[str, str] = {}
     for x, (name, etype, aliases) in entity_info(conn, actors).items():
@@ -813,26 +849,20 @@ def refresh_event(conn: Connection, eid: str, *, only: dict[str, Any] | None = N
         subjects=[names[x] for x in actors if x in names and x in subjects],
         objects=[names[x] for x in actors if x in names and x in objects],
     )
-    forget_event(conn, eid)
-    conn.execute(
-        UPDATE_EVENT,
-        {
-            "eid_": eid,
-            "date": d,
-            "date_end": d_end if d_end and d_end != d else None,
-            "precision": prec,
-            "location": location,
-            "outlets": outlets,
-            "n_outlets": len(outlets),
-            "n_articles": n_articles,
-            "title": title,
-            "type": types.most_common(1)[0][0],
-            "mode": modes.most_common(1)[0][0] if modes else None,
-        },
-    )
+    values = {
+        "date": d,
+        "date_end": d_end if d_end and d_end != d else None,
+        "precision": prec,
+        "location": location,
+        "outlets": outlets,
+        "n_outlets": len(outlets),
+        "n_articles": n_articles,
+        "title": title,
+        "type": types.most_common(1)[0][0],
+        "mode": modes.most_common(1)[0][0] if modes else None,
+    }
     pubs = [p for m in ms if (p := parse_date(m["pub_date"]))]
-    where = event_span({"date": d, "precision": prec, "date_end": d_end}, pubs)
-    index_event(conn, eid, types.most_common(1)[0][0], actors, where, dated=bool(d))
+    return values, event_span({"date": d, "precision": prec, "date_end": d_end}, pubs)
 
 
 SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v"}

@@ -8,6 +8,7 @@ partial similarity (rapidfuzz) is high; every wording stays a quote row pointing
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from ..store import schema
+from ..store import in_chunks, schema
 from .entities import EntityIndex, fold, resolve
 
 SAME_STATEMENT = 80.0  # token-set ratio of two wordings of one statement
@@ -71,18 +72,78 @@ def similar_many(text: str, others: Sequence[str], cutoff: float = 0.0) -> list[
     return [0.0 if e else float(x) for x, e in zip(out, empty, strict=True)]
 
 
-# per-quote statements, built once (see storyline.link.events.SET_EVENT)
 _ut = schema.utterances
-_groups = select(_ut.c.id, _ut.c.text, _ut.c.n_quotes, _ut.c.day_first, _ut.c.day_last).where(
-    _ut.c.speaker_id == bindparam("key")
-)
-SPEAKER_GROUPS = _groups.order_by(_ut.c.day_last.desc()).limit(MAX_GROUPS)
-SPEAKER_GROUPS_NEAR = (
-    _groups.where(_ut.c.day_last.is_(None) | (_ut.c.day_last >= bindparam("since")))
-    .order_by(_ut.c.day_last.desc())
-    .limit(MAX_GROUPS)
-)
+GROUP_COLUMNS = ("id", "text", "n_quotes", "day_first", "day_last")
 UPDATE_GROUP = update(_ut).where(_ut.c.id == bindparam("uid_"))  # SET: the keys passed
+
+
+class SpeakerGroups:
+    """The utterances of a batch's speakers, read once per batch and kept up to date in memory
+    as the batch's quotes join or start them; written back at the end in two statements.
+
+    A quote is compared with its speaker's utterances quoted since ``since`` (or undated), the
+    :data:`MAX_GROUPS` most recent first. Reading each speaker's widest window once gives every
+    quote the same candidates as a query per quote would, without a round trip per quote
+    (PostgreSQL) and with one order on both backends (undated last, ties by id)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, dict[str, Any]]] = {}  # speaker -> id -> row
+        self.new: set[str] = set()
+        self.changed: set[str] = set()
+
+    def load(self, conn: Connection, windows: dict[str, int | None]) -> None:
+        """Read the stored utterances of these speakers quoted since each one's day (None: all)."""
+        cols = [_ut.c[c] for c in GROUP_COLUMNS]
+        by_since: dict[int | None, list[str]] = {}
+        for key, since in windows.items():
+            self.rows.setdefault(key, {})
+            by_since.setdefault(since, []).append(key)
+        # speakers of nearby days share one look-up from the earliest of them (rows older than
+        # a speaker's own day are dropped by ``near``)
+        dated = sorted(
+            (since, key) for since, keys in by_since.items() if since is not None for key in keys
+        )
+        chunks = [[k for _, k in dated[i : i + 200]] for i in range(0, len(dated), 200)]
+        lookups = [(keys, windows[keys[0]]) for keys in chunks]
+        lookups += [(keys, None) for keys in in_chunks(by_since.get(None, []))]
+        for keys, since in lookups:
+            q = select(_ut.c.speaker_id, *cols).where(_ut.c.speaker_id.in_(list(keys)))
+            if since is not None:
+                q = q.where(_ut.c.day_last.is_(None) | (_ut.c.day_last >= since))
+            for r in conn.execute(q).mappings():
+                self.rows[r["speaker_id"]][r["id"]] = {c: r[c] for c in GROUP_COLUMNS}
+
+    def near(self, key: str, since: int | None) -> list[dict[str, Any]]:
+        rows = [
+            r
+            for r in self.rows[key].values()
+            if since is None or r["day_last"] is None or r["day_last"] >= since
+        ]
+        return heapq.nsmallest(
+            MAX_GROUPS, rows, key=lambda r: (r["day_last"] is None, -(r["day_last"] or 0), r["id"])
+        )
+
+    def add(self, key: str, row: dict[str, Any]) -> None:
+        self.rows[key][row["id"]] = {**row, "speaker_id": key}
+        self.new.add(row["id"])
+
+    def change(self, key: str, uid: str, values: dict[str, Any]) -> None:
+        self.rows[key][uid].update(values)
+        if uid not in self.new:
+            self.changed.add(uid)
+
+    def write(self, conn: Connection) -> None:
+        rows = {uid: row for group in self.rows.values() for uid, row in group.items()}
+        if self.new:
+            conn.execute(insert(_ut), [rows[uid] for uid in sorted(self.new)])
+        if self.changed:
+            conn.execute(
+                UPDATE_GROUP,
+                [
+                    {"uid_": uid, **{c: rows[uid][c] for c in GROUP_COLUMNS if c != "id"}}
+                    for uid in sorted(self.changed)
+                ],
+            )
 
 
 def utterance_id(quote_id: str) -> str:
@@ -98,7 +159,7 @@ def speaker_key(q: dict[str, Any]) -> str | None:
 
 def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityIndex) -> int:
     """Give the quotes of these articles speaker ids and utterance ids; return groups touched."""
-    qt, ut = schema.quotes, schema.utterances
+    qt = schema.quotes
     quotes = [
         dict(r)
         for r in conn.execute(
@@ -117,35 +178,37 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
             speaker_rows,
         )
     days = _article_days(conn, {q["article_id"] for q in quotes})
+    todo = [(q, key) for q in quotes if (key := speaker_key(q)) and not q["utterance_id"]]
+    windows: dict[str, int | None] = {}  # speaker -> the earliest day any of its quotes needs
+    for q, key in todo:
+        since = _since(key, days.get(q["article_id"]))
+        if key not in windows:
+            windows[key] = since
+        elif windows[key] is not None:
+            windows[key] = None if since is None else min(since, windows[key])
+    book = SpeakerGroups()
+    book.load(conn, windows)
     folded: dict[str, str] = {}  # utterance id -> folded text, for this batch
     assigned: list[dict[str, str]] = []  # quote -> utterance, written at the end in one go
     touched: set[str] = set()
-    for q in quotes:
-        key = speaker_key(q)
-        if key is None or q["utterance_id"]:
-            continue
+    for q, key in todo:
         day = days.get(q["article_id"])
-        if day is None:
-            groups = conn.execute(SPEAKER_GROUPS, {"key": key}).all()
-        else:
-            since = day - (WINDOW if key.startswith("per:") else BODY_WINDOW)
-            groups = conn.execute(SPEAKER_GROUPS_NEAR, {"key": key, "since": since}).all()
+        groups = book.near(key, _since(key, day))
         fq = fold(q["text"])
         for g in groups:
-            if g.id not in folded:
-                folded[g.id] = fold(g.text)
-        scores = similar_many(fq, [folded[g.id] for g in groups], SAME_STATEMENT)
+            if g["id"] not in folded:
+                folded[g["id"]] = fold(g["text"])
+        scores = similar_many(fq, [folded[g["id"]] for g in groups], SAME_STATEMENT)
         best, best_score = None, SAME_STATEMENT
         for g, sc in zip(groups, scores, strict=True):
             if sc >= best_score:
                 best, best_score = g, sc
         if best is None:
             uid = utterance_id(q["id"])
-            conn.execute(
-                insert(ut),
+            book.add(
+                key,
                 {
                     "id": uid,
-                    "speaker_id": key,
                     "speaker": q["speaker_canonical"] or q["speaker"],
                     "text": q["text"],
                     "n_quotes": 1,
@@ -155,22 +218,30 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
             )
             folded[uid] = fq
         else:
-            uid = best.id
-            text = q["text"] if len(q["text"]) > len(best.text) else best.text
+            uid = best["id"]
+            text = q["text"] if len(q["text"]) > len(best["text"]) else best["text"]
             folded[uid] = fq if text is q["text"] else folded[uid]
-            values: dict[str, Any] = {"n_quotes": best.n_quotes + 1, "text": text}
+            values: dict[str, Any] = {"n_quotes": best["n_quotes"] + 1, "text": text}
             if day is not None:
-                values["day_first"] = min(day, best.day_first or day)
-                values["day_last"] = max(day, best.day_last or day)
-            conn.execute(UPDATE_GROUP, {"uid_": uid, **values})
+                values["day_first"] = min(day, best["day_first"] or day)
+                values["day_last"] = max(day, best["day_last"] or day)
+            book.change(key, uid, values)
         assigned.append({"qid": q["id"], "uid": uid})
         touched.add(uid)
+    book.write(conn)
     if assigned:
         conn.execute(
             update(qt).where(qt.c.id == bindparam("qid")).values(utterance_id=bindparam("uid")),
             assigned,
         )
     return len(touched)
+
+
+def _since(key: str, day: int | None) -> int | None:
+    """The earliest day a quote's candidates may have been quoted last (None: any day)."""
+    if day is None:
+        return None
+    return day - (WINDOW if key.startswith("per:") else BODY_WINDOW)
 
 
 def _article_days(conn: Connection, ids: set[str]) -> dict[str, int]:
