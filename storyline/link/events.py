@@ -233,6 +233,8 @@ def batch_cache(conn: Connection, key: str) -> dict[Any, Any]:
 
 BIG_EVENT = 20  # reports: an event this big is refreshed once per batch, not once per mention
 ASSIGNED = "event_assignments"  # event id -> its mentions linked but not yet written
+ASSIGNED_BY_ARTICLE = "event_assignments_by_article"  # article id -> those events
+CREATED = "new_events"  # event id -> the row of an event made in this batch, not yet written
 
 # The linker's per-mention statements, built once: building and cache-keying a SQLAlchemy
 # expression costs several times what SQLite takes to run these look-ups.
@@ -256,19 +258,41 @@ STORED_SPAN = select(_ea.c.day_lo, _ea.c.day_hi).where(_ea.c.event_id == bindpar
 
 
 def assign_mention(conn: Connection, m: dict[str, Any], eid: str) -> None:
-    """Link a mention to an event; written with the others in one statement before anything
-    reads mentions by event from the store (:func:`write_assignments`; :func:`refresh_event`
-    takes them from here). On PostgreSQL one UPDATE per mention is one round trip."""
+    """Link a mention to an event; written with the others in one statement at the end of
+    :func:`link_events` (:func:`write_assignments`). Until then the readers of mentions by
+    event add the unwritten ones (:func:`_unwritten`): on PostgreSQL one UPDATE per mention
+    is one round trip."""
     batch_cache(conn, ASSIGNED).setdefault(eid, []).append(m)
+    batch_cache(conn, ASSIGNED_BY_ARTICLE).setdefault(m["article_id"], set()).add(eid)
+
+
+def _unwritten(conn: Connection, eid: str) -> list[dict[str, Any]]:
+    """An event's mentions linked in this batch but not yet written."""
+    return batch_cache(conn, ASSIGNED).get(eid, [])
 
 
 def write_assignments(conn: Connection) -> None:
-    """Write the pending mention -> event links."""
+    """Write the batch's new events and its pending mention -> event links."""
+    created = batch_cache(conn, CREATED)
+    if created:
+        conn.execute(insert(schema.events), list(created.values()))
+        created.clear()
     pending = batch_cache(conn, ASSIGNED)
     rows = [{"mid": m["id"], "eid": eid} for eid, ms in pending.items() for m in ms]
     if rows:
         conn.execute(SET_EVENT, rows if len(rows) > 1 else rows[0])
     pending.clear()
+    batch_cache(conn, ASSIGNED_BY_ARTICLE).clear()
+
+
+def update_event(conn: Connection, eid: str, values: dict[str, Any]) -> None:
+    """Change an event's columns: in memory while it is new to this batch, else in the store."""
+    created = batch_cache(conn, CREATED)
+    if eid in created:
+        created[eid].update(values)
+    else:
+        forget_event(conn, eid)
+        conn.execute(UPDATE_EVENT, {"eid_": eid, **values})
 
 
 BLOCK_COLUMNS = ("event_id", "entity_id", "bucket", "family", "dated", "day_lo", "day_hi")
@@ -466,11 +490,15 @@ def candidate_rows(
     passes only (copied after the test: a busy actor's week has 300 events, few of them of
     the mention's kind); each row is read once per transaction (the mentions of that week
     meet the same events) and forgotten when the linker writes it (:func:`forget_event`)."""
-    cache = batch_cache(conn, BATCH_EVENTS)
-    for part in in_chunks(sorted(i for i in ids if i not in cache)):
+    cache, created = batch_cache(conn, BATCH_EVENTS), batch_cache(conn, CREATED)
+    for part in in_chunks(sorted(i for i in ids if i not in cache and i not in created)):
         for r in conn.execute(CANDIDATE_ROWS, {"ids": list(part)}).mappings():
             cache[r["id"]] = dict(r)
-    rows = [dict(r) for i in ids if (r := cache.get(i)) is not None and (keep is None or keep(r))]
+    rows = [
+        {c: r[c] for c in CANDIDATE_COLUMNS}
+        for i in ids
+        if (r := cache.get(i) or created.get(i)) is not None and (keep is None or keep(r))
+    ]
     return sorted(rows, key=lambda r: r["seq"])
 
 
@@ -583,8 +611,7 @@ def link_events(
             assign_mention(conn, m, eid)
             if (best.row.get("n_articles") or 0) >= BIG_EVENT:
                 # 5,000 wire copies: one vote more changes little until the end
-                forget_event(conn, eid)
-                conn.execute(UPDATE_EVENT, {"eid_": eid, **changed})
+                update_event(conn, eid, changed)
                 dirty.add(eid)
             else:
                 refresh_event(conn, eid, changed)  # later mentions see its date and place
@@ -605,10 +632,11 @@ def related_events(conn: Connection, article_id: str) -> set[str]:
     rel = related_articles(conn, article_id)
     if not rel:
         return set()
-    write_assignments(conn)
     em = schema.event_mentions
     q = select(em.c.event_id).where(em.c.article_id.in_(sorted(rel)), em.c.event_id.is_not(None))
-    return {r.event_id for r in conn.execute(q.distinct())}
+    out = {r.event_id for r in conn.execute(q.distinct())}
+    unwritten = batch_cache(conn, ASSIGNED_BY_ARTICLE)
+    return out.union(*(unwritten.get(a, ()) for a in rel))
 
 
 def _viable(m: dict[str, Any], ev: dict[str, Any]) -> bool:
@@ -626,13 +654,14 @@ def event_pub_spans(conn: Connection, eids: Sequence[str]) -> dict[str, tuple[da
     out: dict[str, tuple[date, date] | None] = {e: None for e in eids}
     if not eids:
         return out
-    write_assignments(conn)
     pubs: dict[str, list[date]] = {}
-    for eid, v in conn.execute(
+    stored = conn.execute(
         select(em.c.event_id, a.c.pub_date)
         .join(em, em.c.article_id == a.c.id)
         .where(em.c.event_id.in_(list(eids)))
-    ):
+    )
+    unwritten = [(eid, m["pub_date"]) for eid in eids for m in _unwritten(conn, eid)]
+    for eid, v in [*stored, *unwritten]:
         if d := parse_date(v):
             pubs.setdefault(eid, []).append(d)
     for eid, ds in pubs.items():
@@ -670,12 +699,12 @@ def _recalled(conn: Connection, m: dict[str, Any], mspan: tuple[date, date]) -> 
 
     if not m["mode"] or not m["actor_ids"]:
         return None
-    write_assignments(conn)  # has_explicit_date reads mentions by event
     best: Candidate | None = None
     for ev in _candidates(conn, m, (date(1900, 1, 1), mspan[1])):
         if ev["mode"] != m["mode"] or not ev["date"] or ev["date"] > mspan[1].isoformat():
             continue
-        if strong_match(m, ev) and has_explicit_date(conn, ev["id"]):
+        explicit = any(x["timex"] is not None for x in _unwritten(conn, ev["id"]))
+        if strong_match(m, ev) and (explicit or has_explicit_date(conn, ev["id"])):
             s = compatible(m, None, ev, any_date=True)
             if best is None or s > best.score:
                 best = Candidate(ev, s)
@@ -719,26 +748,21 @@ def entity_info(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, st
 
 
 def _create(conn: Connection, m: dict[str, Any]) -> str:
-    """A new event from one mention, written whole (its date, place and title are the
-    mention's: no update after the insert)."""
+    """A new event from one mention (its date, place and title are the mention's), kept in
+    memory until :func:`write_assignments` inserts the batch's new events in one statement."""
     eid = event_id(m["id"])
     status = m["status"] if m["status"] in EVENT_STATUSES else "unknown"
     values, where = summarise(conn, [m], m["actor_ids"])
     forget_event(conn, eid)
     batch_cache(conn, BLOCKS_WRITTEN)[eid] = NEW_EVENT
-    conn.execute(
-        insert(schema.events),
-        {
-            "id": eid,
-            "seq": next_seq(conn, schema.events),
-            "status": status,
-            "status_history": [
-                {"status": status, "article": m["article_id"], "date": m["pub_date"]}
-            ],
-            "actors": m["actor_ids"],
-            **values,
-        },
-    )
+    batch_cache(conn, CREATED)[eid] = {
+        "id": eid,
+        "seq": next_seq(conn, schema.events),
+        "status": status,
+        "status_history": [{"status": status, "article": m["article_id"], "date": m["pub_date"]}],
+        "actors": m["actor_ids"],
+        **values,
+    }
     index_event(conn, eid, values["type"], m["actor_ids"], where, dated=bool(values["date"]))
     return eid
 
@@ -797,7 +821,9 @@ def refresh_event(conn: Connection, eid: str, changed: dict[str, Any] | None = N
     ms += batch_cache(conn, ASSIGNED).get(eid, [])  # its mentions not written yet
     ms.sort(key=lambda m: (m["content_hash"], m["sentence"], m["start"]))
     if changed is None:
-        row = conn.execute(EVENT_ACTORS, {"eid": eid}).mappings().first()
+        row = batch_cache(conn, CREATED).get(eid)
+        if row is None:
+            row = conn.execute(EVENT_ACTORS, {"eid": eid}).mappings().first()
         if row is None:
             return
         changed = {}
@@ -807,8 +833,7 @@ def refresh_event(conn: Connection, eid: str, changed: dict[str, Any] | None = N
     if not ms:
         return
     values, where = summarise(conn, ms, actors)
-    forget_event(conn, eid)
-    conn.execute(UPDATE_EVENT, {"eid_": eid, **values, **changed})
+    update_event(conn, eid, {**values, **changed})
     index_event(conn, eid, values["type"], actors, where, dated=bool(values["date"]))
 
 
