@@ -9,14 +9,13 @@ Event ids come from the first mention's id, so they stay put as batches arrive.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, func, insert, select, text, update
@@ -326,7 +325,7 @@ def index_event(
     conn.execute(_insert_blocks(len(rows)), params)
 
 
-@functools.lru_cache(maxsize=256)
+@lru_cache(maxsize=256)
 def _insert_blocks(n: int) -> Any:
     """INSERT of ``n`` blocking rows, parameters named ``<column>_<row>``: built and compiled
     once per ``n`` (SQLAlchemy compiles a multi-row ``insert().values()`` on every call)."""
@@ -818,7 +817,7 @@ def refresh_event(conn: Connection, eid: str, changed: dict[str, Any] | None = N
     ``changed``: the columns :func:`_absorb` just changed (actors among them), written with
     the rest in one UPDATE."""
     ms = [dict(r) for r in conn.execute(EVENT_MENTIONS, {"eid": eid}).mappings()]
-    ms += batch_cache(conn, ASSIGNED).get(eid, [])  # its mentions not written yet
+    ms += _unwritten(conn, eid)
     ms.sort(key=lambda m: (m["content_hash"], m["sentence"], m["start"]))
     if changed is None:
         row = batch_cache(conn, CREATED).get(eid)

@@ -88,8 +88,8 @@ class SpeakerGroups:
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, dict[str, Any]]] = {}  # speaker -> id -> row
-        self.new: set[str] = set()
-        self.changed: set[str] = set()
+        self.new: dict[str, None] = {}  # ids of the groups started by the batch, in order
+        self.changed: dict[str, None] = {}  # stored groups the batch's quotes joined
 
     def load(self, conn: Connection, windows: dict[str, int | None]) -> None:
         """Read the stored utterances of these speakers quoted since each one's day (None: all)."""
@@ -125,23 +125,23 @@ class SpeakerGroups:
 
     def add(self, key: str, row: dict[str, Any]) -> None:
         self.rows[key][row["id"]] = {**row, "speaker_id": key}
-        self.new.add(row["id"])
+        self.new[row["id"]] = None
 
     def change(self, key: str, uid: str, values: dict[str, Any]) -> None:
         self.rows[key][uid].update(values)
         if uid not in self.new:
-            self.changed.add(uid)
+            self.changed[uid] = None
 
     def write(self, conn: Connection) -> None:
         rows = {uid: row for group in self.rows.values() for uid, row in group.items()}
         if self.new:
-            conn.execute(insert(_ut), [rows[uid] for uid in sorted(self.new)])
+            conn.execute(insert(_ut), [rows[uid] for uid in self.new])
         if self.changed:
             conn.execute(
                 UPDATE_GROUP,
                 [
                     {"uid_": uid, **{c: rows[uid][c] for c in GROUP_COLUMNS if c != "id"}}
-                    for uid in sorted(self.changed)
+                    for uid in self.changed
                 ],
             )
 
