@@ -677,6 +677,27 @@ def test_a_dated_actorless_mention_takes_the_articles_only_parties(store):
     assert len(dated[0]["actors"]) == 2
 
 
+def test_a_recalled_event_is_found_when_its_report_came_in_the_same_batch(store):
+    """Mention links and new events are written at the end of a batch: a later article's
+    "since Russia's invasion" must still see the dated event an earlier one just made."""
+    first, ann = make("day-one", ["Russia invaded Ukraine on February 24, 2022."], "2022-02-25")
+    mention(ann, "Russia", "GPE")
+    mention(ann, "Ukraine", "GPE")
+    tx = timex(ann, "February 24, 2022", "2022-02-24")
+    event(ann, "invaded", "FIGHT", ["Russia"], targets=["Ukraine"], mode="invasion", timex=tx)
+    ann.events[-1].date, ann.events[-1].precision = "2022-02-24", "day"
+    later, ann2 = make(
+        "months-on", ["Kyiv still stands since Russia's invasion of Ukraine."], "2022-06-01"
+    )
+    mention(ann2, "Russia", "GPE")
+    mention(ann2, "Ukraine", "GPE")
+    event(ann2, "invasion", "FIGHT", ["Russia"], targets=["Ukraine"], mode="invasion")
+    add(store, (first, ann), (later, ann2))
+    by_article = {m["article_id"]: m["event_id"] for m in rows(store, "event_mentions")}
+    assert by_article["day-one"] and by_article["day-one"] == by_article["months-on"]
+    assert rows(store, "events", id=by_article["day-one"])[0]["date"] == "2022-02-24"
+
+
 def test_article_parties_only_when_unambiguous():
     from storyline.link.events import article_parties
 
