@@ -1002,6 +1002,13 @@ def _relations(
     return list(rows.values())
 
 
+SET_CLUSTER = (
+    update(schema.articles)
+    .where(schema.articles.c.id == bindparam("aid"))
+    .values(cluster_id=bindparam("cid"))
+)
+
+
 def _assign(
     conn: Connection, order: list[Feat], pairs: list[Pair], params: Params
 ) -> dict[str, str]:
@@ -1029,9 +1036,8 @@ def _assign(
     by_cluster: dict[str, list[str]] = defaultdict(list)
     for x in new_ids:
         by_cluster[out[x]].append(x)
-    for c, members in by_cluster.items():
-        for part in in_chunks(members):
-            conn.execute(update(a).where(a.c.id.in_(list(part))).values(cluster_id=c))
+    if new_ids:  # one statement, not one per cluster (a round trip each on PostgreSQL)
+        conn.execute(SET_CLUSTER, [{"aid": x, "cid": out[x]} for x in new_ids])
     # an older article that founded a cluster before clusters were stored gets its own id
     conn.execute(
         update(a)
