@@ -88,7 +88,11 @@ def build_document(store: Store) -> dict[str, Any]:
         qts = [
             dict(r)
             for r in conn.execute(
-                select(t.quotes).order_by(t.quotes.c.article_id, t.quotes.c.start)
+                # ties (a partial quote inside a longer one) by end and id: the same order
+                # on both backends
+                select(t.quotes).order_by(
+                    t.quotes.c.article_id, t.quotes.c.start, t.quotes.c.end, t.quotes.c.id
+                )
             ).mappings()
         ]
         sts = [
