@@ -308,6 +308,22 @@ def test_no_clue_leaves_a_reason(store):
     assert a["pub_date"] is None and a["pub_date_evidence"]
 
 
+def putin_quote(ann: Annotations, words: str, sentence: int = 0, offset: int = 13) -> None:
+    """A direct quote of Putin's, ``offset`` characters into the sentence, up to its '."'."""
+    s = ann.sentences[sentence]
+    ann.quotes.append(
+        Quote(
+            s.start + offset,
+            s.end - 2,
+            words,
+            "direct",
+            sentence,
+            speaker="Putin",
+            speaker_canonical="Vladimir Putin",
+        )
+    )
+
+
 def test_utterances_group_wordings_of_one_statement(store):
     items = []
     wordings = [
@@ -322,30 +338,8 @@ def test_utterances_group_wordings_of_one_statement(store):
             f"O{i}",
         )
         mention(ann, "Putin", "PERSON", canonical="Vladimir Putin")
-        s = ann.sentences[0]
-        ann.quotes.append(
-            Quote(
-                s.start + 14,
-                s.end - 2,
-                w,
-                "direct",
-                0,
-                speaker="Putin",
-                speaker_canonical="Vladimir Putin",
-            )
-        )
-        s1 = ann.sentences[1]
-        ann.quotes.append(
-            Quote(
-                s1.start + 13,
-                s1.end - 2,
-                "The weather is fine.",
-                "direct",
-                1,
-                speaker="Putin",
-                speaker_canonical="Vladimir Putin",
-            )
-        )
+        putin_quote(ann, w, offset=14)
+        putin_quote(ann, "The weather is fine.", sentence=1)
         items.append((art, ann))
     add(store, items[0])
     add(store, items[1])
@@ -358,21 +352,11 @@ def test_utterances_group_wordings_of_one_statement(store):
     assert ut["n_quotes"] == 2
 
 
-def putin_quote(aid: str, words: str, pub: str) -> tuple:
+def putin_says(aid: str, words: str, pub: str) -> tuple:
+    """An article that quotes Putin once: 'Putin said: "<words>."'."""
     art, ann = make(aid, [f'Putin said: "{words}."'], pub, aid)
     mention(ann, "Putin", "PERSON", canonical="Vladimir Putin")
-    s = ann.sentences[0]
-    ann.quotes.append(
-        Quote(
-            s.start + 13,
-            s.end - 2,
-            words,
-            "direct",
-            0,
-            speaker="Putin",
-            speaker_canonical="Vladimir Putin",
-        )
-    )
+    putin_quote(ann, words)
     return art, ann
 
 
@@ -408,16 +392,16 @@ def test_a_batch_meets_its_own_statements_and_the_speakers_most_recent_first(
             ],
         )
     monkeypatch.setattr("storyline.link.utterances.MAX_GROUPS", 2)
-    two = [putin_quote("a", words, "2022-09-15"), putin_quote("b", words + " too", "2022-09-15")]
+    two = [putin_says("a", words, "2022-09-15"), putin_says("b", words + " too", "2022-09-15")]
     add(any_store, *two)
     got = {q["article_id"]: q["utterance_id"] for q in rows(any_store, "quotes")}
     assert got["a"] == got["b"] and got["a"] not in {i for i, _, _ in stored}
     assert rows(any_store, "utterances", id=got["a"])[0]["n_quotes"] == 2
 
     monkeypatch.setattr("storyline.link.utterances.MAX_GROUPS", 4)  # every dated one
-    add(any_store, putin_quote("c", other, "2022-09-16"))
+    add(any_store, putin_says("c", other, "2022-09-16"))
     monkeypatch.setattr("storyline.link.utterances.MAX_GROUPS", 6)  # the undated one too
-    add(any_store, putin_quote("d", other, "2022-09-16"))
+    add(any_store, putin_says("d", other, "2022-09-16"))
     got = {q["article_id"]: q["utterance_id"] for q in rows(any_store, "quotes")}
     assert got["c"] != "ut-undated" and got["d"] in ("ut-undated", got["c"])
 

@@ -1033,16 +1033,12 @@ def _assign(
         )
         size.update((row[0], int(row[1])) for row in conn.execute(q))
     out = assign_clusters(new_ids, edges, params.cluster_threshold, cluster_of, size)
-    by_cluster: dict[str, list[str]] = defaultdict(list)
-    for x in new_ids:
-        by_cluster[out[x]].append(x)
     if new_ids:  # one statement, not one per cluster (a round trip each on PostgreSQL)
         conn.execute(SET_CLUSTER, [{"aid": x, "cid": out[x]} for x in new_ids])
     # an older article that founded a cluster before clusters were stored gets its own id
+    founders = sorted({out[x] for x in new_ids} - set(new_ids))
     conn.execute(
-        update(a)
-        .where(a.c.id.in_([c for c in by_cluster if c not in new_ids]), a.c.cluster_id.is_(None))
-        .values(cluster_id=a.c.id)
+        update(a).where(a.c.id.in_(founders), a.c.cluster_id.is_(None)).values(cluster_id=a.c.id)
     )
     return out
 

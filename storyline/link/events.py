@@ -258,7 +258,7 @@ STORED_SPAN = select(_ea.c.day_lo, _ea.c.day_hi).where(_ea.c.event_id == bindpar
 
 def assign_mention(conn: Connection, m: dict[str, Any], eid: str) -> None:
     """Link a mention to an event; written with the others in one statement at the end of
-    :func:`link_events` (:func:`write_assignments`). Until then the readers of mentions by
+    :func:`link_events` (:func:`write_pending`). Until then the readers of mentions by
     event add the unwritten ones (:func:`_unwritten`): on PostgreSQL one UPDATE per mention
     is one round trip."""
     batch_cache(conn, ASSIGNED).setdefault(eid, []).append(m)
@@ -270,7 +270,7 @@ def _unwritten(conn: Connection, eid: str) -> list[dict[str, Any]]:
     return batch_cache(conn, ASSIGNED).get(eid, [])
 
 
-def write_assignments(conn: Connection) -> None:
+def write_pending(conn: Connection) -> None:
     """Write the batch's new events and its pending mention -> event links."""
     created = batch_cache(conn, CREATED)
     if created:
@@ -279,7 +279,7 @@ def write_assignments(conn: Connection) -> None:
     pending = batch_cache(conn, ASSIGNED)
     rows = [{"mid": m["id"], "eid": eid} for eid, ms in pending.items() for m in ms]
     if rows:
-        conn.execute(SET_EVENT, rows if len(rows) > 1 else rows[0])
+        conn.execute(SET_EVENT, rows)
     pending.clear()
     batch_cache(conn, ASSIGNED_BY_ARTICLE).clear()
 
@@ -620,7 +620,7 @@ def link_events(
         touched.add(eid)
     for eid in sorted(dirty):
         refresh_event(conn, eid)
-    write_assignments(conn)
+    write_pending(conn)
     return touched
 
 
@@ -748,7 +748,7 @@ def entity_info(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, st
 
 def _create(conn: Connection, m: dict[str, Any]) -> str:
     """A new event from one mention (its date, place and title are the mention's), kept in
-    memory until :func:`write_assignments` inserts the batch's new events in one statement."""
+    memory until :func:`write_pending` inserts the batch's new events in one statement."""
     eid = event_id(m["id"])
     status = m["status"] if m["status"] in EVENT_STATUSES else "unknown"
     values, where = summarise(conn, [m], m["actor_ids"])

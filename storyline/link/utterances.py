@@ -94,18 +94,13 @@ class SpeakerGroups:
     def load(self, conn: Connection, windows: dict[str, int | None]) -> None:
         """Read the stored utterances of these speakers quoted since each one's day (None: all)."""
         cols = [_ut.c[c] for c in GROUP_COLUMNS]
-        by_since: dict[int | None, list[str]] = {}
-        for key, since in windows.items():
-            self.rows.setdefault(key, {})
-            by_since.setdefault(since, []).append(key)
+        self.rows.update((key, {}) for key in windows)
         # speakers of nearby days share one look-up from the earliest of them (rows older than
         # a speaker's own day are dropped by ``near``)
-        dated = sorted(
-            (since, key) for since, keys in by_since.items() if since is not None for key in keys
-        )
-        chunks = [[k for _, k in dated[i : i + 200]] for i in range(0, len(dated), 200)]
-        lookups = [(keys, windows[keys[0]]) for keys in chunks]
-        lookups += [(keys, None) for keys in in_chunks(by_since.get(None, []))]
+        dated = sorted((since, key) for key, since in windows.items() if since is not None)
+        undated = [key for key, since in windows.items() if since is None]
+        lookups = [([k for _, k in part], part[0][0]) for part in in_chunks(dated, 200)]
+        lookups += [(keys, None) for keys in in_chunks(undated)]
         for keys, since in lookups:
             q = select(_ut.c.speaker_id, *cols).where(_ut.c.speaker_id.in_(list(keys)))
             if since is not None:
