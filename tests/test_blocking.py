@@ -100,11 +100,14 @@ def test_a_busy_actor_gives_its_nearest_events_when_more_match_than_the_cap(stor
         assert {"ev-00", "ev-01", "ev-02"} <= set(far) and "ev-anytime" in far
 
 
-def test_a_single_name_that_hundreds_carry_stands_for_nobody(store, monkeypatch):
+@pytest.mark.parametrize("per_statement", [1, 50])
+def test_a_single_name_that_hundreds_carry_stands_for_nobody(any_store, monkeypatch, per_statement):
+    """Each key's rows are capped on their own, in one statement or several."""
     from storyline.link import entities
 
     monkeypatch.setattr(entities, "MAX_NAMESAKES", 3)
-    with store.transaction() as conn:
+    monkeypatch.setattr(entities, "NAMESAKES_PER_STATEMENT", per_statement)
+    with any_store.transaction() as conn:
         rows = person_key_rows("per:ann-jordan", "Ann Jordan")
         for i, first in enumerate(["Kim", "Lee", "Max"]):
             rows += person_key_rows(f"per:jordan-{i}", f"Jordan Test{first}")
@@ -152,8 +155,8 @@ def test_postgresql_plans_each_lookup_for_its_values(pg_url):
         store.close()
 
 
-def test_surnames_resolve_by_lookup_and_never_guess_between_two_people(store):
-    with store.transaction() as conn:
+def test_surnames_resolve_by_lookup_and_never_guess_between_two_people(any_store):
+    with any_store.transaction() as conn:
         rows = person_key_rows("per:xi-jinping", "Xi Jinping")
         rows += person_key_rows("per:john-smith", "John Smith")
         rows += person_key_rows("per:anna-smith", "Anna Smith")
@@ -384,3 +387,46 @@ def test_story_counts_and_vector_hits_read_covering_indexes_that_replace_the_old
     assert not {"ix_event_mentions_event_id", "ix_articles_seq"} & names
     assert "COVERING INDEX ix_event_mentions_event" in plans[0], plans
     assert "COVERING INDEX ix_articles_seq_day" in plans[1], plans
+
+
+def test_names_prefetched_for_a_batch_resolve_as_before_without_more_lookups(any_store):
+    """One look-up for a batch's names (a round trip each on PostgreSQL), same answers."""
+    from sqlalchemy import event
+
+    from storyline.link.entities import EntityIndex, prefetch_names, resolve
+
+    with any_store.transaction() as conn:
+        conn.execute(
+            insert(schema.entities),
+            [
+                dict(id="per:vladimir-putin", name="Vladimir Putin", type="PERSON", mentions=3),
+                dict(id="org:nato", name="NATO", type="ORG", mentions=2),
+            ],
+        )
+        keys = person_key_rows("per:vladimir-putin", "Vladimir Putin")
+        conn.execute(insert(schema.person_keys), keys)  # "Putin" stands for him
+    names = [("a1", "Putin"), ("a1", "NATO"), ("a2", "Jane Nobody"), ("a2", "Moss"), ("a2", "")]
+    with any_store.transaction() as conn:
+        one_by_one = {n: resolve(conn, EntityIndex(), a, n) for a, n in names}
+        index = EntityIndex()
+        index.add("a2", "Moss", "per:eve-moss")  # named in its own article: not looked up
+        prefetch_names(conn, index, names)
+        statements: list[str] = []
+        event.listen(conn, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        batched = {n: resolve(conn, index, a, n) for a, n in names}
+    assert one_by_one["Putin"] == "per:vladimir-putin" and one_by_one["NATO"] == "org:nato"
+    assert one_by_one["Jane Nobody"] is None
+    assert batched == {**one_by_one, "Moss": "per:eve-moss"}
+    assert statements == []
+
+
+def test_the_same_batches_give_the_same_vector_neighbours():
+    """The ANN graph must not depend on thread timing: the same input, the same relations."""
+    first, second, queries = _vectors(1500, 1), _vectors(1500, 2), _vectors(200, 3)
+    found = []
+    for _ in range(2):
+        index = embed.VectorIndex(None)
+        index.add(np.arange(1500), first)
+        index.add(np.arange(1500, 3000), second)
+        found.append(index.search(queries, 20))
+    assert found[0] == found[1]

@@ -103,6 +103,28 @@ def rows(store, table, **where):
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def test_a_surname_stored_alone_joins_the_full_name_a_later_batch_names(store):
+    """ "Xi" alone in one batch, "Xi Jinping" in the next: the surname-only entity is folded
+    into the full name, its mentions with it; "Lee" (two people in the store) stays."""
+    a_art, a = make("a1", ["Xi spoke in Beijing.", "Lee listened."], "2022-11-14")
+    mention(a, "Xi", "PERSON")
+    mention(a, "Lee", "PERSON", sentence=1)
+    add(store, (a_art, a))
+    assert {"per:xi", "per:lee"} <= {e["id"] for e in rows(store, "entities")}
+    b_art, b = make(
+        "b1", ["Xi Jinping arrived with Ann Lee and Bo Lee.", "They talked."], "2022-11-15"
+    )
+    for name in ("Xi Jinping", "Ann Lee", "Bo Lee"):
+        mention(b, name, "PERSON")
+    add(store, (b_art, b))
+    ids = {e["id"] for e in rows(store, "entities")}
+    assert "per:xi" not in ids and "per:lee" in ids
+    xi = rows(store, "entities", id="per:xi-jinping")[0]
+    assert xi["mentions"] == 2 and "Xi" in xi["aliases"]
+    first = {m["text"]: m["entity_id"] for m in rows(store, "mentions", article_id="a1")}
+    assert first == {"Xi": "per:xi-jinping", "Lee": "per:lee"}
+
+
 def summit_report(aid: str, pub: str, outlet: str, *, day: str | None = None) -> tuple:
     """A report that Putin and Xi met (with an explicit date when ``day`` is given)."""
     art, ann = make(

@@ -48,6 +48,12 @@ def test_ingest_skip_and_new_version(any_store, tmp_path):
     assert old["source"] == new["source"] and old["version"] == 1
     assert "correction" in new["text"] and "correction" not in old["text"]
     assert any_store.count() == 4
+    # a second change supersedes the latest version, not the first one
+    changed.write_text(changed.read_text() + "\n\nA second correction followed a day later.")
+    r4 = ingest(any_store, [str(tmp_path / "in")], annotate=False, link=False, progress=False)
+    newest = any_store.article(r4.added[0])
+    assert newest["version"] == 3 and newest["supersedes"] == new["id"]
+    assert any_store.count() == 5
 
 
 def test_batch_is_all_or_nothing(any_store):

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from itertools import chain
+from operator import mul
 from typing import Any
 
 import numpy as np
@@ -317,9 +318,12 @@ def tfidf_vector(
 
 
 def sparse_cos(a: dict[str, float], b: dict[str, float]) -> float:
+    """Summed in the smaller vector's order (a set intersection's order would follow the hash
+    seed, and float sums depend on order); iterated in C: ~80k pairs a batch."""
     if len(a) > len(b):
         a, b = b, a
-    return sum(x * b[w] for w, x in a.items() if w in b)
+    common = list(filter(b.__contains__, a))
+    return sum(map(mul, map(a.__getitem__, common), map(b.__getitem__, common)))
 
 
 def containment(jaccard: float, na: int, nb: int) -> float:

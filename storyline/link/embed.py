@@ -202,8 +202,11 @@ class VectorIndex:
                 idx.remove(keys[present])
 
     def add(self, keys: np.ndarray, vecs: np.ndarray) -> None:
+        """Add a batch's vectors to the delta, on one thread: a graph built by several threads
+        depends on their timing, and so would the next searches (a relation found in one run
+        and not in the next). Rebuilds and fold-ins, big and rare, still use every core."""
         if len(keys):
-            self.delta.add(np.asarray(keys, dtype=np.uint64), vecs, threads=0)
+            self.delta.add(np.asarray(keys, dtype=np.uint64), vecs, threads=1)
 
     def search(self, vecs: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """For each query vector, up to ``k`` (seq, cosine similarity) pairs, best first."""

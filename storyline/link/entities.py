@@ -13,12 +13,12 @@ import logging
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 
 from ..store import in_chunks, schema
 
@@ -233,10 +233,12 @@ class EntityIndex:
 
     by_article: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     names: dict[str, str] = field(default_factory=dict)  # entity id -> display name
-    # single name -> the one stored full name it stands for (None: several), cached by resolve()
+    # single name -> the one stored full name it stands for (None: several): resolve, prefetch_names
     surnames: dict[str, str | None] = field(default_factory=dict)
     # a name no article of the batch resolves -> the stored entity it names, if any (resolve)
     stored: dict[str, str | None] = field(default_factory=dict)
+    # entity id -> whether the store has it, for the ids resolve() tries (see prefetch_names)
+    known_ids: dict[str, bool] = field(default_factory=dict)
 
     def add(self, article_id: str, surface: str, entity_id: str) -> None:
         self.by_article[article_id].setdefault(fold(surface), entity_id)
@@ -322,24 +324,34 @@ def _store_surnames(conn: Connection, surnames: set[str]) -> dict[str, str | Non
     An equality lookup in ``person_keys`` (the first and last word of every multi-word PERSON
     name), so its cost follows the batch's surnames, not the number of stored people.
     """
-    found: dict[str, set[str]] = defaultdict(set)
-    crowded: set[str] = set()
-    for key in sorted(s for s in surnames if s and " " not in s):
-        rows = conn.execute(NAMESAKES, {"key": key, "lim": MAX_NAMESAKES + 1}).all()
-        if len(rows) > MAX_NAMESAKES:
-            crowded.add(key)  # "John" in a big store: nobody in particular
-        found[key].update(fold(r.name) for r in rows)
-    return {s: None if s in crowded else pick_full(s, names) for s, names in found.items() if names}
+    found: dict[str, list[str]] = defaultdict(list)
+    keys = sorted(s for s in surnames if s and " " not in s)
+    for part in in_chunks(keys, NAMESAKES_PER_STATEMENT):
+        params = {f"k{i}": key for i, key in enumerate(part)}
+        for r in conn.execute(_namesakes(len(part)), {**params, "lim": MAX_NAMESAKES + 1}):
+            found[part[r.i]].append(r.name)
+    return {
+        key: None if len(rows) > MAX_NAMESAKES else pick_full(key, {fold(n) for n in rows})
+        for key in keys
+        if (rows := found.get(key))
+    }  # over MAX_NAMESAKES: "John" in a big store, nobody in particular
 
 
 # a single name that this many stored people carry stands for none of them (and reading all
 # of them grew with the store: every "John")
 MAX_NAMESAKES = 200
-NAMESAKES = (
-    select(schema.person_keys.c.name)
-    .where(schema.person_keys.c.key == bindparam("key"))
-    .limit(bindparam("lim", type_=Integer))
-)
+NAMESAKES_PER_STATEMENT = 50  # keys looked up in one statement (one capped scan each)
+
+
+@lru_cache
+def _namesakes(n: int) -> Any:
+    """One statement for ``n`` keys: each key's rows capped on its own (``LIMIT`` inside a
+    subquery per key; a window function would read every row of a common key first)."""
+    scans = [
+        f"SELECT {i} AS i, name FROM (SELECT name FROM person_keys WHERE key = :k{i} LIMIT :lim) s{i}"
+        for i in range(n)
+    ]
+    return text(" UNION ALL ".join(scans))
 
 
 def person_key_rows(entity_id: str, name: str) -> list[dict[str, str]]:
@@ -482,44 +494,49 @@ def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> 
     """Fold a surname-only entity ("per:xi") into the one full name that now carries it."""
     et, mt = schema.entities, schema.mentions
     lone_ids = sorted({slug_id("per", last) for full in people for last in surname_keys(full)})
-    present: set[str] = set()  # the loop below removes surname-only entities, never adds one
+    lones: dict[str, dict[str, Any]] = {}  # the stored surname-only entities, read in bulk
     for part in in_chunks(lone_ids):
-        present |= {r.id for r in conn.execute(KNOWN_IDS, {"ids": list(part)})}
-    for full in people:
-        for last in surname_keys(full):
-            lone_id = slug_id("per", last)
-            if lone_id not in present:
-                continue
-            lone = conn.execute(select(et).where(et.c.id == lone_id)).mappings().first()
-            if lone is None:
-                continue
-            same = _store_surnames(conn, {last})
-            if same.get(last) is None:
-                continue
-            target = slug_id("per", same[last])  # type: ignore[arg-type]
-            tgt = conn.execute(select(et).where(et.c.id == target)).mappings().first()
-            if tgt is None:
-                continue
-            conn.execute(update(mt).where(mt.c.entity_id == lone_id).values(entity_id=target))
-            conn.execute(
-                update(et)
-                .where(et.c.id == target)
-                .values(
-                    aliases=sorted(set(tgt["aliases"] or []) | set(lone["aliases"] or []))[:30],
-                    mentions=tgt["mentions"] + lone["mentions"],
-                )
+        q = select(et).where(et.c.id.in_(list(part)))
+        lones.update((r["id"], dict(r)) for r in conn.execute(q).mappings())
+    pairs = [
+        (last, slug_id("per", last))
+        for full in people
+        for last in surname_keys(full)
+        if slug_id("per", last) in lones
+    ]
+    # person_keys does not change below: each surname's bearer is looked up once, in bulk
+    same = _store_surnames(conn, {last for last, _ in pairs})
+    for last, lone_id in pairs:
+        lone = lones.get(lone_id)  # None once merged by an earlier pair
+        if lone is None or same.get(last) is None:
+            continue
+        target = slug_id("per", same[last])  # type: ignore[arg-type]
+        tgt = conn.execute(select(et).where(et.c.id == target)).mappings().first()
+        if tgt is None:
+            continue
+        conn.execute(update(mt).where(mt.c.entity_id == lone_id).values(entity_id=target))
+        conn.execute(
+            update(et)
+            .where(et.c.id == target)
+            .values(
+                aliases=sorted(set(tgt["aliases"] or []) | set(lone["aliases"] or []))[:30],
+                mentions=tgt["mentions"] + lone["mentions"],
             )
-            for table in (schema.quotes,):
-                conn.execute(
-                    update(table).where(table.c.speaker_id == lone_id).values(speaker_id=target)
-                )
-            _rename_actor(conn, lone_id, target)
-            for names in index.by_article.values():
-                for k, v in names.items():
-                    if v == lone_id:
-                        names[k] = target
-            conn.execute(delete(et).where(et.c.id == lone_id))
-            log.info("merged %s into %s", lone_id, target)
+        )
+        for table in (schema.quotes,):
+            conn.execute(
+                update(table).where(table.c.speaker_id == lone_id).values(speaker_id=target)
+            )
+        _rename_actor(conn, lone_id, target)
+        for names in index.by_article.values():
+            for k, v in names.items():
+                if v == lone_id:
+                    names[k] = target
+        conn.execute(delete(et).where(et.c.id == lone_id))
+        del lones[lone_id]
+        if target in lones:  # a surname-only id that is also a full name's ("per:o-neil")
+            lones[target] = dict(conn.execute(select(et).where(et.c.id == target)).mappings().one())
+        log.info("merged %s into %s", lone_id, target)
 
 
 def _rename_actor(conn: Connection, old: str, new: str) -> None:
@@ -545,17 +562,61 @@ KNOWN_IDS = select(schema.entities.c.id).where(
 )  # built once: resolve runs per event actor and quote speaker
 
 
-def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | None) -> str | None:
-    """The entity id a name in an article refers to (event actors, quote speakers)."""
-    if not name:
-        return None
+def _local(index: EntityIndex, article_id: str, name: str) -> str | None:
     local = index.by_article.get(article_id, {})
     for cand in (fold(name), person_name(name)):
         if cand in local:
             return local[cand]
+    return None
+
+
+def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | None) -> str | None:
+    """The entity id a name in an article refers to (event actors, quote speakers)."""
+    if not name:
+        return None
+    if (local := _local(index, article_id, name)) is not None:
+        return local
     if name not in index.stored:  # "police", quoted in 50 articles: looked up once per batch
         index.stored[name] = _stored_entity(conn, index, name)
     return index.stored[name]
+
+
+def _tried_ids(name: str) -> list[str] | None:
+    """The stored ids a name may stand for, in the order :func:`resolve` prefers them (None:
+    a country or a seat of government, named without a look-up)."""
+    if country_of(name) or seat_of(name):
+        return None
+    pn = person_name(name)
+    return [slug_id("per", pn), slug_id("org", name), slug_id("gpe", name)]
+
+
+def _read_known(conn: Connection, index: EntityIndex, ids: Iterable[str]) -> None:
+    need = sorted({i for i in ids if i not in index.known_ids})
+    index.known_ids.update(dict.fromkeys(need, False))
+    for part in in_chunks(need):
+        for r in conn.execute(KNOWN_IDS, {"ids": list(part)}):
+            index.known_ids[r.id] = True
+
+
+def prefetch_names(
+    conn: Connection, index: EntityIndex, names: Iterable[tuple[str, str | None]]
+) -> None:
+    """Read in one go whether the ids that :func:`resolve` would try for these (article, name)
+    pairs are stored: on PostgreSQL one look-up per name was a round trip each."""
+    tried: dict[str, list[str]] = {}
+    for article_id, name in names:
+        if name and name not in index.stored and _local(index, article_id, name) is None:
+            tried[name] = _tried_ids(name) or []
+    _read_known(conn, index, (i for ids in tried.values() for i in ids))
+    # single names that no stored id matches: their one full-name bearer, also in one go
+    singles = {
+        pn
+        for name, ids in tried.items()
+        if ids and not any(index.known_ids[i] for i in ids)
+        if (pn := person_name(name)) and " " not in pn and pn not in index.surnames
+    }
+    found = _store_surnames(conn, singles)
+    index.surnames.update((pn, found.get(pn)) for pn in sorted(singles))
 
 
 def _stored_entity(conn: Connection, index: EntityIndex, name: str) -> str | None:
@@ -566,10 +627,10 @@ def _stored_entity(conn: Connection, index: EntityIndex, name: str) -> str | Non
     if iso:
         return f"gov:{iso.lower()}"
     pn = person_name(name)
-    tried = [slug_id("per", pn), slug_id("org", name), slug_id("gpe", name)]
-    known = {r.id for r in conn.execute(KNOWN_IDS, {"ids": tried})}
+    tried = _tried_ids(name) or []
+    _read_known(conn, index, tried)  # read already when the batch's names were prefetched
     for eid in tried:
-        if eid in known:
+        if index.known_ids[eid]:
             return eid
     if pn and " " not in pn:
         if pn not in index.surnames:

@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, func, insert, select, text, update
 
 from ..store import in_chunks, schema
-from .entities import EntityIndex, fold, resolve
+from .entities import EntityIndex, fold, prefetch_names, resolve
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,10 @@ def parse_date(value: str | None) -> date | None:
         return None
 
 
+@lru_cache(maxsize=1 << 16)
 def span(value: str | None, precision: str | None, end: str | None = None) -> tuple[date, date]:
-    """The days a dated value may stand for, as an inclusive range."""
+    """The days a dated value may stand for, as an inclusive range (cached: a batch scores
+    ~200k candidate events, and their dates repeat)."""
     d = parse_date(value)
     if d is None:
         return (date.min, date.max)
@@ -349,7 +352,7 @@ def blocked_events(
 
     def run(kind: str, ordered: bool = True, **more: Any) -> list[Any]:
         q = _blocked_query(kind, fam is not None, dated_only, ordered)
-        return list(conn.execute(q, {**args, **more}))
+        return conn.execute(q, {**args, **more}).all()  # one fetchall, not a fetch per row
 
     def nearest(b_lo: int, b_hi: int, wide: bool) -> list[Any]:
         """The ``limit`` rows of the highest buckets in b_lo..b_hi (then the wide bucket):
@@ -370,7 +373,7 @@ def blocked_events(
                 got += run("key_range", key=key, b_lo=b_lo, b_hi=b_hi)
                 if wide:
                     got += run("key_wide", key=key)
-        return sorted(got, key=lambda r: -r.bucket)[:limit]
+        return sorted(got, key=itemgetter(3), reverse=True)[:limit]  # (stable) by bucket
 
     out: dict[str, tuple[int, int]] = {}
     if where is None or where[0].year <= 1900:  # "since the invasion": the latest before hi
@@ -387,8 +390,8 @@ def blocked_events(
             rows = nearest(b_lo, b_hi, wide=True)
         else:
             rows = nearest(b_lo, b_hi, wide=False) + run("wide")
-    for r in rows:
-        out.setdefault(r.event_id, (r.day_lo, r.day_hi))
+    for eid, lo, hi, _bucket in rows:
+        out.setdefault(eid, (lo, hi))
     return out
 
 
@@ -493,12 +496,14 @@ def candidate_rows(
     for part in in_chunks(sorted(i for i in ids if i not in cache and i not in created)):
         for r in conn.execute(CANDIDATE_ROWS, {"ids": list(part)}).mappings():
             cache[r["id"]] = dict(r)
-    rows = [
-        {c: r[c] for c in CANDIDATE_COLUMNS}
-        for i in ids
-        if (r := cache.get(i) or created.get(i)) is not None and (keep is None or keep(r))
-    ]
-    return sorted(rows, key=lambda r: r["seq"])
+    rows = []
+    for i in ids:
+        if (r := cache.get(i)) is not None:
+            if keep is None or keep(r):
+                rows.append(r.copy())  # read with exactly these columns
+        elif (r := created.get(i)) is not None and (keep is None or keep(r)):
+            rows.append({c: r[c] for c in CANDIDATE_COLUMNS})
+    return sorted(rows, key=itemgetter("seq"))
 
 
 def forget_event(conn: Connection, eid: str) -> None:
@@ -555,6 +560,8 @@ def link_events(
     recent: dict[tuple[str, str, str | None], tuple[str, int]] = {}
     slot_events: dict[tuple[str, str, str | None], Counter[tuple[str, str]]] = {}
     mentions = load_mentions(conn, article_ids)
+    names = [(m["article_id"], n) for m in mentions for n in _party_names(m)]
+    prefetch_names(conn, index, names)  # in one look-up, not one per name
     for m in mentions:
         m["actor_ids"] = _actor_ids(conn, index, m)
     entity_info(conn, sorted({a for m in mentions for a in m["actor_ids"]}))  # in one look-up
@@ -641,10 +648,10 @@ def related_events(conn: Connection, article_id: str) -> set[str]:
 def _viable(m: dict[str, Any], ev: dict[str, Any]) -> bool:
     """Whether :func:`compatible` can score ``ev`` above 0 on actors alone (a cheap prefilter
     that keeps the per-candidate lookups to the few events that share an actor)."""
-    ma, ea = set(m["actor_ids"]), set(ev["actors"] or [])
+    ma, ea = m["actor_ids"], ev["actors"] or ()
     if not ma and not ea:
         return bool(ev["date"])
-    return bool(ma & ea)
+    return not set(ma).isdisjoint(ea)
 
 
 def event_pub_spans(conn: Connection, eids: Sequence[str]) -> dict[str, tuple[date, date] | None]:
@@ -710,9 +717,13 @@ def _recalled(conn: Connection, m: dict[str, Any], mspan: tuple[date, date]) -> 
     return best
 
 
+def _party_names(m: dict[str, Any]) -> list[str]:
+    return [*(m["actors"] or []), *(m["targets"] or [])]
+
+
 def _actor_ids(conn: Connection, index: EntityIndex, m: dict[str, Any]) -> list[str]:
     out: list[str] = []
-    for name in list(m["actors"] or []) + list(m["targets"] or []):
+    for name in _party_names(m):
         eid = resolve(conn, index, m["article_id"], name)
         if eid and eid not in out:
             out.append(eid)

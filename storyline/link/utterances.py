@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ..store import in_chunks, schema
-from .entities import EntityIndex, fold, resolve
+from .entities import EntityIndex, fold, prefetch_names, resolve
 
 SAME_STATEMENT = 80.0  # token-set ratio of two wordings of one statement
 PARTIAL_MIN_WORDS = 5  # a partial quote must be at least this long to match inside a longer one
@@ -109,14 +109,12 @@ class SpeakerGroups:
                 self.rows[r["speaker_id"]][r["id"]] = {c: r[c] for c in GROUP_COLUMNS}
 
     def near(self, key: str, since: int | None) -> list[dict[str, Any]]:
-        rows = [
-            r
+        ranked = [  # (undated last, most recent first, id): ids are unique, rows never compared
+            (day is None, -(day or 0), r["id"], r)
             for r in self.rows[key].values()
-            if since is None or r["day_last"] is None or r["day_last"] >= since
+            if (day := r["day_last"]) is None or since is None or day >= since
         ]
-        return heapq.nsmallest(
-            MAX_GROUPS, rows, key=lambda r: (r["day_last"] is None, -(r["day_last"] or 0), r["id"])
-        )
+        return [t[3] for t in heapq.nsmallest(MAX_GROUPS, ranked)]
 
     def add(self, key: str, row: dict[str, Any]) -> None:
         self.rows[key][row["id"]] = {**row, "speaker_id": key}
@@ -162,6 +160,9 @@ def link_utterances(conn: Connection, article_ids: Sequence[str], index: EntityI
         ).mappings()
     ]
     speaker_rows = []
+    prefetch_names(
+        conn, index, ((q["article_id"], q["speaker_canonical"] or q["speaker"]) for q in quotes)
+    )
     for q in quotes:
         sid = resolve(conn, index, q["article_id"], q["speaker_canonical"] or q["speaker"])
         if sid and sid != q["speaker_id"]:

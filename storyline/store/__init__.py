@@ -246,6 +246,7 @@ class Store:
         keys = [(source_key(art), art.content_hash) for art, _ in items]
         known = self.known_hashes(conn, keys)
         seq = conn.execute(select(func.coalesce(func.max(a.c.seq), 0))).scalar_one()
+        latest = self._latest_versions(conn, sorted({k[0] for k in keys if k not in known}))
         added: list[str] = []
         rows = []
         seen: set[tuple[str, str]] = set()
@@ -253,13 +254,7 @@ class Store:
             if key in known or key in seen:
                 continue
             seen.add(key)
-            prev = conn.execute(
-                select(a.c.id, a.c.version)
-                .where(a.c.source_key == key[0])
-                .order_by(a.c.version.desc())
-                .limit(1)
-            ).first()
-            if prev is not None:
+            if (prev := latest.get(key[0])) is not None:
                 art.version, art.supersedes = prev.version + 1, prev.id
             seq += 1
             rows.append(article_row(art, seq, batch_id))
@@ -281,6 +276,17 @@ class Store:
         if anns:
             self.save_annotations(conn, anns)
         return added
+
+    def _latest_versions(self, conn: Connection, source_keys: Sequence[str]) -> dict[str, Any]:
+        """Source key -> its stored article of the highest version (id, version), in one
+        look-up per 500 keys (one per article was a round trip each on PostgreSQL)."""
+        a = schema.articles
+        out: dict[str, Any] = {}
+        for part in in_chunks(source_keys):
+            q = select(a.c.source_key, a.c.id, a.c.version).where(a.c.source_key.in_(part))
+            for r in conn.execute(q.order_by(a.c.source_key, a.c.version.desc(), a.c.id)):
+                out.setdefault(r.source_key, r)
+        return out
 
     def _insert_ignore(self, table: Any) -> Any:
         """INSERT that skips rows violating a unique constraint (both backends)."""

@@ -23,35 +23,26 @@ MIN_OVERLAP = 0.5
 
 
 NEAR_LIMIT = 500  # events read per touched event at most: the nearest in time win
+NEAR_CHUNK = 500  # touched events whose near events are read together
 _ev = schema.events
 NEAR_ROWS = select(_ev.c.id, _ev.c.actors, _ev.c.story_id, _ev.c.seq, _ev.c.date).where(
     _ev.c.id.in_(bindparam("ids", expanding=True))
 )
 
 
-def _near(
-    conn: Connection, ev: dict[str, Any], seen: dict[str, dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _near_ids(conn: Connection, ev: dict[str, Any]) -> dict[str, tuple[int, int]]:
     """Events within the time window of ``ev`` that share an actor with it (blocking by actor
-    and date through ``event_actors``: only those can be :func:`connected`), oldest first.
-
-    ``seen`` keeps the rows read during one :func:`link_stories` (which writes nothing until
-    it has read them all): the events of one busy actor's years are read once, not once per
-    touched event."""
+    and date through ``event_actors``: only those can be :func:`connected`)."""
     from ..link.events import blocked_events, event_span, stored_span
 
     actors = sorted(set(ev["actors"] or []))
     if not actors:
-        return []
+        return {}
     # undated: around its reports, as its blocking rows say
     where = event_span(ev, []) or stored_span(conn, ev["id"])
     if where is not None:
         where = (where[0] - timedelta(days=WINDOW), where[1] + timedelta(days=WINDOW))
-    ids = blocked_events(conn, actors, where, limit=NEAR_LIMIT)
-    need = sorted(i for i in ids if i not in seen)
-    for part in in_chunks(need):
-        seen.update((r["id"], dict(r)) for r in conn.execute(NEAR_ROWS, {"ids": part}).mappings())
-    return sorted((seen[i] for i in ids if i in seen), key=lambda r: r["seq"])
+    return blocked_events(conn, actors, where, limit=NEAR_LIMIT)
 
 
 def connected(a: Iterable[str], b: Iterable[str]) -> bool:
@@ -79,20 +70,23 @@ def link_stories(conn: Connection, event_ids: Iterable[str]) -> set[str]:
     rows: dict[str, dict[str, Any]] = {}
     ids = sorted(event_ids)  # a set from the caller: never depend on its iteration order
     stored: dict[str, dict[str, Any]] = {}
-    seen: dict[str, dict[str, Any]] = {}  # rows _near read
     for part in in_chunks(ids):  # read in bulk: this loop writes nothing
         q = select(t).where(t.c.id.in_(list(part)))
         stored.update((r["id"], dict(r)) for r in conn.execute(q).mappings())
-    for eid in ids:
-        ev = stored.get(eid)
-        if ev is None:
-            continue
-        rows[eid] = ev
-        find(eid)
-        for other in _near(conn, ev, seen):
-            if other["id"] != eid and connected(ev["actors"] or [], other["actors"] or []):
-                rows.setdefault(other["id"], other)
-                parent[find(other["id"])] = find(eid)
+    seen: dict[str, dict[str, Any]] = {}  # the near events' rows, each read once
+    for chunk in in_chunks([eid for eid in ids if eid in stored], NEAR_CHUNK):
+        near = {eid: list(_near_ids(conn, stored[eid])) for eid in chunk}
+        need = sorted({i for found in near.values() for i in found if i not in seen})
+        for part in in_chunks(need):  # a statement per chunk of events, not one per event
+            rows_read = conn.execute(NEAR_ROWS, {"ids": part}).mappings()
+            seen.update((r["id"], dict(r)) for r in rows_read)
+        for eid, found in near.items():
+            ev = rows[eid] = stored[eid]
+            find(eid)
+            for other in sorted((seen[i] for i in found if i in seen), key=lambda r: r["seq"]):
+                if other["id"] != eid and connected(ev["actors"] or [], other["actors"] or []):
+                    rows.setdefault(other["id"], other)
+                    parent[find(other["id"])] = find(eid)
     groups: dict[str, list[str]] = {}
     for eid in rows:
         groups.setdefault(find(eid), []).append(eid)
