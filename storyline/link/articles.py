@@ -904,7 +904,7 @@ def _candidate_pairs(
             )
             c.update(dict.fromkeys(aid for aid, _n in bucket_hits.most_common(MAX_CANDIDATES)))
         name_hits: dict[str, float] = defaultdict(float)
-        for n in f.names:
+        for n in sorted(f.names):  # not set order: the hash seed would pick the cap's ties
             if n in by_name:
                 for aid in by_name[n]:
                     name_hits[aid] += idf[n]
@@ -947,7 +947,7 @@ def _candidate_pairs(
             if g.supersedes == f.id or f.supersedes == g.id:
                 continue  # a new version of the same source, not another report
             shared = f.names & g.names
-            name_w = sum(idf[n] for n in shared)
+            name_w = sum(idf[n] for n in sorted(shared))  # a float sum: in a fixed order
             p = pair_of(f, g, name_w)
             p.tfidf = sparse_cos(tfidf[f.id], tfidf[aid])
             p.person = person_of(shared, idf, top_idf)
