@@ -493,19 +493,13 @@ def _best_name(key: Key, aliases: set[str]) -> str:
 def _absorb_surnames(conn: Connection, people: set[str], index: EntityIndex) -> None:
     """Fold a surname-only entity ("per:xi") into the one full name that now carries it."""
     et, mt = schema.entities, schema.mentions
-    lone_ids = sorted({slug_id("per", last) for full in people for last in surname_keys(full)})
+    pairs = [(last, slug_id("per", last)) for full in people for last in surname_keys(full)]
     lones: dict[str, dict[str, Any]] = {}  # the stored surname-only entities, read in bulk
-    for part in in_chunks(lone_ids):
+    for part in in_chunks(sorted({lone_id for _, lone_id in pairs})):
         q = select(et).where(et.c.id.in_(list(part)))
         lones.update((r["id"], dict(r)) for r in conn.execute(q).mappings())
-    pairs = [
-        (last, slug_id("per", last))
-        for full in people
-        for last in surname_keys(full)
-        if slug_id("per", last) in lones
-    ]
     # person_keys does not change below: each surname's bearer is looked up once, in bulk
-    same = _store_surnames(conn, {last for last, _ in pairs})
+    same = _store_surnames(conn, {last for last, lone_id in pairs if lone_id in lones})
     for last, lone_id in pairs:
         lone = lones.get(lone_id)  # None once merged by an earlier pair
         if lone is None or same.get(last) is None:
@@ -581,13 +575,28 @@ def resolve(conn: Connection, index: EntityIndex, article_id: str, name: str | N
     return index.stored[name]
 
 
-def _tried_ids(name: str) -> list[str] | None:
-    """The stored ids a name may stand for, in the order :func:`resolve` prefers them (None:
-    a country or a seat of government, named without a look-up)."""
-    if country_of(name) or seat_of(name):
-        return None
+def _named_outright(name: str) -> str | None:
+    """The id of a country or a seat of government ("Beijing"): named without a look-up."""
+    if iso := country_of(name):
+        return f"country:{iso.lower()}"
+    if iso := seat_of(name):
+        return f"gov:{iso.lower()}"
+    return None
+
+
+def _tried_ids(name: str) -> list[str]:
+    """The stored ids a name may stand for, in the order :func:`resolve` prefers them."""
     pn = person_name(name)
     return [slug_id("per", pn), slug_id("org", name), slug_id("gpe", name)]
+
+
+def _single_name(index: EntityIndex, name: str, tried: list[str]) -> str | None:
+    """The single name ("Putin") to look for among stored full names: when none of the ids
+    tried is stored."""
+    if any(index.known_ids[i] for i in tried):
+        return None
+    pn = person_name(name)
+    return pn if pn and " " not in pn else None
 
 
 def _read_known(conn: Connection, index: EntityIndex, ids: Iterable[str]) -> None:
@@ -605,34 +614,30 @@ def prefetch_names(
     pairs are stored: on PostgreSQL one look-up per name was a round trip each."""
     tried: dict[str, list[str]] = {}
     for article_id, name in names:
-        if name and name not in index.stored and _local(index, article_id, name) is None:
-            tried[name] = _tried_ids(name) or []
+        if not name or name in index.stored or _local(index, article_id, name) is not None:
+            continue
+        if _named_outright(name) is None:
+            tried[name] = _tried_ids(name)
     _read_known(conn, index, (i for ids in tried.values() for i in ids))
     # single names that no stored id matches: their one full-name bearer, also in one go
     singles = {
         pn
         for name, ids in tried.items()
-        if ids and not any(index.known_ids[i] for i in ids)
-        if (pn := person_name(name)) and " " not in pn and pn not in index.surnames
+        if (pn := _single_name(index, name, ids)) is not None and pn not in index.surnames
     }
     found = _store_surnames(conn, singles)
     index.surnames.update((pn, found.get(pn)) for pn in sorted(singles))
 
 
 def _stored_entity(conn: Connection, index: EntityIndex, name: str) -> str | None:
-    iso = country_of(name)
-    if iso:
-        return f"country:{iso.lower()}"
-    iso = seat_of(name)
-    if iso:
-        return f"gov:{iso.lower()}"
-    pn = person_name(name)
-    tried = _tried_ids(name) or []
+    if (outright := _named_outright(name)) is not None:
+        return outright
+    tried = _tried_ids(name)
     _read_known(conn, index, tried)  # read already when the batch's names were prefetched
     for eid in tried:
         if index.known_ids[eid]:
             return eid
-    if pn and " " not in pn:
+    if (pn := _single_name(index, name, tried)) is not None:
         if pn not in index.surnames:
             index.surnames[pn] = _store_surnames(conn, {pn}).get(pn)
         full = index.surnames[pn]
