@@ -76,6 +76,50 @@ def test_batch_is_all_or_nothing(any_store):
     assert any_store.count() == 3
 
 
+def test_ctrl_c_during_a_statement_rolls_the_batch_back_and_frees_the_store(any_store, monkeypatch):
+    """A KeyboardInterrupt raised as a statement returns (Ctrl-C while it ran) rolls the write
+    back, and the next writer gets the store at once: it once waited 30 s on a closed SQLite
+    connection that still held the write lock."""
+    import sqlite3
+
+    from storyline.extract import extract
+    from storyline.records import RawDoc
+
+    def arts(prefix: str) -> list:
+        docs = [
+            RawDoc(source=f"mem://{prefix}{i}", data=f"Story {prefix}{i} today.".encode())
+            for i in range(3)
+        ]
+        return [(extract(d), None) for d in docs]
+
+    with any_store.transaction() as conn:
+        any_store.add_articles(conn, arts("a"))
+    dialect = any_store.engine.dialect
+    real = dialect.do_execute
+    armed = []
+
+    def interrupted(cursor, statement, parameters, context=None):
+        real(cursor, statement, parameters, context)
+        if armed and statement.lstrip().upper().startswith("SELECT"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(dialect, "do_execute", interrupted)
+    with pytest.raises(KeyboardInterrupt), any_store.transaction() as conn:
+        any_store.add_articles(conn, arts("b"))
+        armed.append(True)
+        conn.execute(select(schema.articles.c.id)).fetchall()  # rows left to read
+    armed.clear()
+    if any_store.dialect == "sqlite":
+        other = sqlite3.connect(any_store.location, timeout=1)
+        other.execute("BEGIN IMMEDIATE")  # "database is locked" after 1 s if a lock is left
+        other.rollback()
+        other.close()
+    assert any_store.count() == 3
+    with any_store.transaction() as conn:
+        assert len(any_store.add_articles(conn, arts("b"))) == 3
+    assert any_store.count() == 6
+
+
 def test_annotations_round_trip_and_replace(any_store):
     from storyline.extract import extract
     from storyline.records import RawDoc

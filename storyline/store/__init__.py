@@ -117,7 +117,19 @@ def open_store(
         cur.execute("PRAGMA cache_size=-65536")
         cur.close()
 
+    event.listen(engine, "handle_error", _interrupt_is_not_a_disconnect)
     return Store(engine, abspath, read_only=read_only)
+
+
+def _interrupt_is_not_a_disconnect(ctx: Any) -> None:
+    """Roll back, do not drop, an SQLite connection that a Ctrl-C interrupted. SQLAlchemy
+    treats a KeyboardInterrupt raised in a statement as a lost connection and closes it with
+    its cursor still open; SQLite then keeps the closed connection, and its write lock, alive
+    until that cursor is collected, and the batch's closing write waited 30 s and failed
+    ("locked"). The sqlite3 call has returned by then, so the connection is sound: SQLAlchemy
+    closes the cursor and the transaction rolls back as for any other error."""
+    if ctx.is_disconnect and not isinstance(ctx.original_exception, Exception):
+        ctx.is_disconnect = False
 
 
 def _custom_plans(dbapi_conn: Any, _record: Any) -> None:
