@@ -430,3 +430,20 @@ def test_the_same_batches_give_the_same_vector_neighbours():
         index.add(np.arange(1500, 3000), second)
         found.append(index.search(queries, 20))
     assert found[0] == found[1]
+
+
+def test_a_fold_in_gives_the_same_vector_neighbours(tmp_path, monkeypatch):
+    """Folding the delta into the main index (every 10% of growth) is deterministic too: two
+    stores fed the same batches stay alike past their first fold-in."""
+    monkeypatch.setattr(embed.VectorIndex, "MERGE_MIN", 1000)
+    batches = [_vectors(1500, seed) for seed in (1, 2, 3)]
+    queries = _vectors(200, 4)
+    found = []
+    for run in range(2):
+        index = embed.VectorIndex(str(tmp_path / f"run{run}.ann"))
+        for i, vecs in enumerate(batches):
+            index.add(np.arange(i * 1500, (i + 1) * 1500), vecs)
+            index.save()
+        assert len(index.main) == 4500 and len(index.delta) == 0  # folded in after each batch
+        found.append(index.search(queries, 20))
+    assert found[0] == found[1]

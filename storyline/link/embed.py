@@ -204,7 +204,8 @@ class VectorIndex:
     def add(self, keys: np.ndarray, vecs: np.ndarray) -> None:
         """Add a batch's vectors to the delta, on one thread: a graph built by several threads
         depends on their timing, and so would the next searches (a relation found in one run
-        and not in the next). Rebuilds and fold-ins, big and rare, still use every core."""
+        and not in the next). The fold-in into the main index (``save``) is on one thread too;
+        only a rebuild from the table (a recovery, rare) uses every core."""
         if len(keys):
             self.delta.add(np.asarray(keys, dtype=np.uint64), vecs, threads=1)
 
@@ -226,7 +227,7 @@ class VectorIndex:
                 keys = np.asarray(self.delta.keys, dtype=np.uint64)
                 got = self.delta.get(keys, dtype=np.float32)  # a tuple of rows, or a matrix
                 vecs = np.stack(got) if isinstance(got, tuple) else np.asarray(got)
-                self.main.add(keys, vecs, threads=0)
+                self.main.add(keys, vecs, threads=1)  # deterministic, as in add()
                 self.delta = new_index()
             _write(self.main, main_file)
         _write(self.delta, delta_file)
