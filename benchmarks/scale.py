@@ -814,6 +814,14 @@ def sync_index(store: Any) -> float:
     from storyline.store import schema
 
     t0 = time.perf_counter()
+    if store.dialect == "postgresql":  # with pgvector, the index is a table of the store
+        from storyline.link import pgvector
+
+        with store.transaction() as conn:
+            if pgvector.enable(conn):
+                n = conn.execute(select(func.count()).select_from(schema.embeddings)).scalar_one()
+                pgvector.PgVectorIndex(conn).sync(int(n), lambda: _all_vectors(conn))
+                return time.perf_counter() - t0
     index = embed.index_for(store.location, store.dialect)
     with store.read() as conn:
         n = conn.execute(select(func.count()).select_from(schema.embeddings)).scalar_one()
@@ -905,8 +913,15 @@ class PostgresBackend:
     name = "PostgreSQL"
 
     def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
         self.url = url
-        self.base = url.rsplit("/", 1)
+        self.parsed = make_url(url)  # a URL may carry a query (?host=/socket/dir)
+        self.db = self.parsed.database
+
+    def _url(self, database: str, driver: str = "postgresql") -> str:
+        url = self.parsed.set(drivername=driver, database=database)
+        return url.render_as_string(hide_password=False)
 
     def open(self) -> Any:
         from storyline.store import open_store
@@ -916,8 +931,9 @@ class PostgresBackend:
     def _admin(self, sql: str) -> None:
         from sqlalchemy import create_engine, text
 
-        url = "postgresql+psycopg://" + self.base[0].split("://", 1)[1] + "/postgres"
-        eng = create_engine(url, isolation_level="AUTOCOMMIT")
+        eng = create_engine(
+            self._url("postgres", "postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+        )
         with eng.connect() as c:
             c.execute(text(sql))
         eng.dispose()
@@ -927,15 +943,15 @@ class PostgresBackend:
 
         if grown is not None:
             grown.engine.dispose()
-        db = self.base[1]
+        db = self.db
         self._admin(f"DROP DATABASE IF EXISTS {db}_measure")
         self._admin(f"CREATE DATABASE {db}_measure TEMPLATE {db}")
-        return open_store(f"{self.base[0]}/{db}_measure")
+        return open_store(self._url(f"{db}_measure"))
 
     def drop_copy(self, store: Any) -> None:
         store.close()
         store.engine.dispose()
-        self._admin(f"DROP DATABASE IF EXISTS {self.base[1]}_measure")
+        self._admin(f"DROP DATABASE IF EXISTS {self.db}_measure")
 
     def size_mb(self, store: Any) -> float:
         from sqlalchemy import text

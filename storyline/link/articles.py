@@ -41,7 +41,7 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from ..store import Store, in_chunks, schema
-from . import embed
+from . import embed, pgvector
 
 log = logging.getLogger(__name__)
 
@@ -805,9 +805,13 @@ def link_articles(
             recalled=recalled_days(row["text"], day_of(row["pub_date"])),
         )
     order = sorted(new.values(), key=_order_key)
+    index: embed.VectorIndex | pgvector.PgVectorIndex
     index = embed.index_for(store.location, store.dialect)
     with store.transaction() as conn:
         store.lock_linking(conn)
+        if store.dialect == "postgresql" and pgvector.enable(conn):
+            # the store's own index, written in this transaction
+            index = pgvector.PgVectorIndex(conn)
         n_vec = conn.execute(select(func.count()).select_from(e)).scalar_one()
         index.sync(int(n_vec), lambda: _all_vectors(conn))
         for part in in_chunks(ids):
@@ -867,7 +871,7 @@ def link_articles(
 def _candidate_pairs(
     conn: Connection,
     order: list[Feat],
-    index: embed.VectorIndex,
+    index: embed.VectorIndex | pgvector.PgVectorIndex,
     params: Params,
     n_total: int,
     loaded: dict[str, Feat] | None = None,

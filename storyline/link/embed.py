@@ -9,7 +9,8 @@ store as ``<store>.ann.usearch`` (a PostgreSQL store's in the local cache, see
 :func:`index_path`). The ``embeddings`` table stays the source of truth: when the
 file is missing or its size disagrees with the table (a crash between commit and save, a copied
 database), it is rebuilt from the table once, lazily. Persisting it means a new batch costs only
-its own vectors, not a rebuild over the whole store.
+its own vectors, not a rebuild over the whole store. A PostgreSQL server with pgvector keeps the
+index in the store instead (:mod:`storyline.link.pgvector`).
 """
 
 from __future__ import annotations
