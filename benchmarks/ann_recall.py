@@ -90,14 +90,9 @@ def main() -> None:
         ins = (time.perf_counter() - t) / args.n * 1e3
     for ef in [int(x) for x in args.ef.split(",")]:
         with store.transaction() as conn:
-            literals = [pgvector._literal(v) for v in queries]
             t = time.perf_counter()
-            conn.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef)})
-            rows = conn.execute(pgvector._SEARCH, {"qs": literals, "k": args.k}).all()
+            got = pgvector.PgVectorIndex(conn).search(queries, args.k, ef=ef)
             q_ms = (time.perf_counter() - t) / args.queries * 1e3
-        got: list[list[tuple[int, float]]] = [[] for _ in queries]
-        for i, seq, sim in rows:
-            got[i - 1].append((int(seq), float(sim)))
         name = f"pgvector ef_search {ef}"
         print(f"{name:<24} {recall(got, exact):>7.4f} {ins:>10.2f} {q_ms:>9.2f}")
     store.close()

@@ -806,26 +806,13 @@ def grow_sql(
 
 
 def sync_index(store: Any) -> float:
-    """Bring the ANN index in line with the bulk-loaded vectors (a one-off rebuild)."""
-    from sqlalchemy import func, select
-
-    from storyline.link import embed
-    from storyline.link.articles import _all_vectors
-    from storyline.store import schema
+    """Bring the ANN index in line with the bulk-loaded vectors (a one-off rebuild; with
+    pgvector, filling its table)."""
+    from storyline.link.articles import vector_index
 
     t0 = time.perf_counter()
-    if store.dialect == "postgresql":  # with pgvector, the index is a table of the store
-        from storyline.link import pgvector
-
-        with store.transaction() as conn:
-            if pgvector.enable(conn):
-                n = conn.execute(select(func.count()).select_from(schema.embeddings)).scalar_one()
-                pgvector.PgVectorIndex(conn).sync(int(n), lambda: _all_vectors(conn))
-                return time.perf_counter() - t0
-    index = embed.index_for(store.location, store.dialect)
-    with store.read() as conn:
-        n = conn.execute(select(func.count()).select_from(schema.embeddings)).scalar_one()
-        index.sync(int(n), lambda: _all_vectors(conn))
+    with store.transaction() as conn:
+        index, _n = vector_index(store, conn)
     index.save()
     return time.perf_counter() - t0
 

@@ -581,6 +581,22 @@ def _stored_vectors(conn: Connection, ids: Sequence[str]) -> dict[str, np.ndarra
     return out
 
 
+def vector_index(
+    store: Store, conn: Connection
+) -> tuple[embed.VectorIndex | pgvector.PgVectorIndex, int]:
+    """The store's ANN index, in step with its ``embeddings`` table, and how many vectors that
+    holds: pgvector's table where the server has it (written in this transaction), else the
+    in-process usearch index (saved after the transaction commits)."""
+    index: embed.VectorIndex | pgvector.PgVectorIndex
+    if store.dialect == "postgresql" and pgvector.enable(conn):
+        index = pgvector.PgVectorIndex(conn)
+    else:
+        index = embed.index_for(store.location, store.dialect)
+    n_vec = int(conn.execute(select(func.count()).select_from(schema.embeddings)).scalar_one())
+    index.sync(n_vec, lambda: _all_vectors(conn))
+    return index, n_vec
+
+
 def _all_vectors(conn: Connection) -> tuple[np.ndarray, np.ndarray]:
     e, a = schema.embeddings, schema.articles
     q = select(a.c.seq, e.c.vector).join(a, a.c.id == e.c.article_id)
@@ -805,15 +821,9 @@ def link_articles(
             recalled=recalled_days(row["text"], day_of(row["pub_date"])),
         )
     order = sorted(new.values(), key=_order_key)
-    index: embed.VectorIndex | pgvector.PgVectorIndex
-    index = embed.index_for(store.location, store.dialect)
     with store.transaction() as conn:
         store.lock_linking(conn)
-        if store.dialect == "postgresql" and pgvector.enable(conn):
-            # the store's own index, written in this transaction
-            index = pgvector.PgVectorIndex(conn)
-        n_vec = conn.execute(select(func.count()).select_from(e)).scalar_one()
-        index.sync(int(n_vec), lambda: _all_vectors(conn))
+        index, n_vec = vector_index(store, conn)
         for part in in_chunks(ids):
             conn.execute(delete(k).where(k.c.article_id.in_(list(part))))
             conn.execute(delete(e).where(e.c.article_id.in_(list(part))))
@@ -848,7 +858,7 @@ def link_articles(
         index.remove(seqs)
         index.add(seqs, np.stack([f.vector for f in order]))
 
-        n_now = int(n_vec) + sum(1 for f in order if f.id in fresh)
+        n_now = n_vec + sum(1 for f in order if f.id in fresh)
         loaded: dict[str, Feat] = {}
         pairs = _candidate_pairs(conn, order, index, params, n_now, loaded)
         score_pairs(pairs, params)
